@@ -1,0 +1,1 @@
+"""The `vigil` command line: one command group per module, all calling services."""

@@ -1,0 +1,40 @@
+"""The `vigil` command."""
+
+from __future__ import annotations
+
+import typer
+
+from vigil import __version__
+from vigil.cli import demo, evaluate, registry, sample, scan
+
+app = typer.Typer(
+    name="vigil",
+    help="Vigil: registry, scans and evidence for an alliance against counterfeiting.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(registry.app, name="registry")
+app.command("scan")(scan.command)
+app.command("sample")(sample.command)
+app.command("evaluate")(evaluate.command)
+app.command("demo")(demo.command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vigil {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Vigil: registry, scans and evidence for an alliance against counterfeiting."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Detectors: pure matchers compiled from a registry snapshot (see base.py for the contract)."""

@@ -1,0 +1,429 @@
+"""The brand matcher: finds the registered brands and models a listing names, the look-alike
+names it writes instead, and what it is with respect to them (the brand's product, an accessory
+for it, or a word that only sounds like it)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, MatchKind
+
+from vigil.detectors.base import Findings, Matcher
+from vigil.detectors.brand.assess import Assessor
+from vigil.detectors.brand.catalog import Alias, Catalog
+from vigil.detectors.brand.config import BrandSettings, Variant
+from vigil.detectors.brand.context import Cue, CueIndex
+from vigil.detectors.brand.fuzzy import Typo, TypoIndex
+from vigil.detectors.brand.mentions import Channels, Mention
+from vigil.detectors.brand.normalize import (
+    INVISIBLE,
+    Simplifier,
+    Skeleton,
+    at_word_boundaries,
+    char_class,
+    compact,
+    nfkc_casefold,
+    phonetic_table,
+    span_in_original,
+)
+from vigil.domain.assessment import Signal
+from vigil.domain.listing import Listing
+
+# Where spans overlap, the longest wins, then the least altered spelling.
+_RANK: dict[Variant | None, int] = {
+    None: 0,
+    Variant.TRADITIONAL: 1,
+    Variant.FULLWIDTH: 2,
+    Variant.SEPARATORS: 3,
+    Variant.HOMOGLYPH: 4,
+    Variant.TYPO: 5,
+    Variant.PINYIN: 6,
+    Variant.HOMOPHONE: 7,
+    Variant.REORDERED: 8,
+}
+# How far after a look-alike brand name to look for the rest of one of its models.
+_MODEL_TAIL_CHARS = 48
+
+
+class BrandMatcher(Matcher):
+    """Compiled from a registry snapshot by `BrandDetector`; pure and picklable."""
+
+    detector: ClassVar[str] = "brand"
+
+    def __init__(
+        self,
+        settings: BrandSettings,
+        catalog: Catalog,
+        skeleton: Skeleton,
+        typos: TypoIndex,
+        cues: CueIndex,
+    ) -> None:
+        self._settings = settings
+        self._catalog = catalog
+        self._skeleton = skeleton
+        self._typos = typos
+        self._cues = cues
+        self._build()
+        # Per model spelling: the names its own words are ("xiaomi" in "Xiaomi 13 Ultra").
+        self._words_inside: dict[int, frozenset[bytes]] = {}
+        self._implied = self._names_inside_models()
+
+    # --- compiled state ------------------------------------------------------------------
+
+    def _build(self) -> None:
+        """Everything derived from the catalog that cannot or need not be pickled."""
+        catalog = self._catalog
+        self._simplifier = Simplifier()
+        self._phonetic_table = phonetic_table()
+        # Names that are one run of ASCII letters are looked up as whole words: an automaton
+        # would also find them inside other words ("vivo" in "vivid"), each such find a
+        # boundary check in Python. Everything else goes through the automaton.
+        self._word_names = {
+            k.encode("ascii"): v for k, v in catalog.plain.items() if _is_letter_run(k)
+        }
+        phrases = {k: v for k, v in catalog.plain.items() if not _is_letter_run(k)}
+        self._plain_ac = _automaton(list(phrases))
+        self._plain_alias = list(phrases.values())
+        # The class (letter, digit) of each pattern's first and last character: a Latin
+        # pattern must not touch a character of the same class.
+        self._plain_edges = [(char_class(k[0]), char_class(k[-1])) for k in phrases]
+        self._skeleton_ac = _bytes_automaton(list(catalog.skeleton))
+        self._skeleton_alias = list(catalog.skeleton.values())
+        self._phonetic_ac = _automaton(list(catalog.phonetic))
+        self._phonetic_alias = list(catalog.phonetic.values())
+        # What `_classify` sets aside to compare spellings: separators, spaces, invisibles.
+        self._separators = " \t\u3000" + self._settings.folding.separators + INVISIBLE
+        self._ordinary = frozenset(w.casefold() for w in self._settings.ordinary_words)
+        self._separator_runs = re.compile(f"[\\s{re.escape(self._separators)}]+")
+
+    def _names_inside_models(self) -> dict[int, list[int]]:
+        """The brand names a model's own name holds ("Xiaomi 13 Ultra" holds "Xiaomi"), in the
+        skeleton and phonetic channels: a model found in the plain channel explains them."""
+        implied: dict[int, list[int]] = {}
+        for alias_id, alias in enumerate(self._catalog.aliases):
+            if alias.product is None:
+                continue
+            words = set(alias.key.encode("utf-8").translate(_LETTERS_ONLY).split())
+            if words & self._word_names.keys():
+                self._words_inside[alias_id] = frozenset(words & self._word_names.keys())
+            inside: list[int] = []
+            if self._skeleton_ac is not None:
+                found = self._skeleton_ac.find_matches_as_indexes(self._skeleton.fold(alias.key))
+                inside += [self._skeleton_alias[p] for p, _, _ in found]
+            if self._phonetic_ac is not None:
+                sounds = alias.key.translate(self._phonetic_table)
+                found = self._phonetic_ac.find_matches_as_indexes(sounds)
+                inside += [self._phonetic_alias[p] for p, _, _ in found]
+            if inside:
+                implied[alias_id] = inside
+        return implied
+
+    def __getstate__(self) -> dict[str, Any]:
+        keep = (
+            "_settings",
+            "_catalog",
+            "_skeleton",
+            "_typos",
+            "_cues",
+            "_implied",
+            "_words_inside",
+        )
+        return {name: getattr(self, name) for name in keep}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._build()
+
+    # --- matching ------------------------------------------------------------------------
+
+    def match(self, listing: Listing, findings: Findings) -> list[Signal]:
+        text = listing.text
+        found = self._find(text)
+        if found is None:
+            return []
+        channels, mentions = found
+        if not mentions:
+            return []
+        return self._assess(listing, channels, mentions, findings)
+
+    def _find(self, text: str) -> tuple[Channels, list[Mention]] | None:
+        """The mentions in `text`, longest and least altered first where they overlap."""
+        ascii_only = text.isascii()
+        simple = text if ascii_only else self._simplifier.simplify(text)
+        plain = simple.lower() if ascii_only else simple.casefold()
+        words = plain.encode("utf-8").translate(_LETTERS_ONLY).split()
+        named = self._word_names.keys() & words
+        plain_hits = self._plain_ac.find_matches_as_indexes(plain) if self._plain_ac else []
+        skeleton = self._skeleton.fold(simple)
+        skeleton_hits = (
+            self._skeleton_ac.find_matches_as_indexes(skeleton) if self._skeleton_ac else []
+        )
+        phonetic_hits = (
+            self._phonetic_ac.find_matches_as_indexes(text.translate(self._phonetic_table))
+            if self._phonetic_ac and not ascii_only
+            else []
+        )
+        typos = self._typos.find(words) if self._typos else []
+        if not (named or plain_hits or skeleton_hits or phonetic_hits or typos):
+            return None
+        channels = Channels(text, simple, plain, skeleton)
+        mentions: list[Mention] = []
+        seen: dict[int, int] = {}  # how often the plain channel found each alias
+        self._plain_mentions(channels, plain_hits, mentions, seen)
+        if named and mentions:
+            # A name that is a word of a model found is part of that model; should it also
+            # stand alone, the skeleton channel finds it there.
+            for mention in mentions:
+                named = named.difference(self._words_inside.get(mention.alias_id, ()))
+        if named or typos:
+            self._word_mentions(channels, named, typos, mentions, seen)
+        # A name in another channel that the plain channel found as often is the real name
+        # again: only the others need the (slower) look at where they are.
+        if skeleton_hits and _more_than(skeleton_hits, self._skeleton_alias, seen):
+            mentions.extend(self._skeleton_mentions(channels))
+        if phonetic_hits and _more_than(phonetic_hits, self._phonetic_alias, seen):
+            mentions.extend(self._phonetic_mentions(channels, phonetic_hits))
+        chosen = _without_overlaps(mentions)
+        for mention in chosen:
+            mention.product = mention.alias.product
+            if mention.variant is not None and mention.product is None:
+                self._read_model_after(channels, mention)
+        return channels, chosen
+
+    def _plain_mentions(
+        self,
+        channels: Channels,
+        hits: list[tuple[int, int, int]],
+        mentions: list[Mention],
+        seen: dict[int, int],
+    ) -> None:
+        plain, simple, text = channels.plain, channels.simple, channels.original
+        aliases = self._catalog.aliases
+        for pattern, start, end in hits:
+            first, last = self._plain_edges[pattern]
+            if (first and start and char_class(plain[start - 1]) == first) or (
+                last and end < len(plain) and char_class(plain[end]) == last
+            ):
+                continue
+            alias_id = self._plain_alias[pattern]
+            seen[alias_id] = seen.get(alias_id, 0) + 1
+            for inside in self._implied.get(alias_id, ()):
+                seen[inside] = seen.get(inside, 0) + 1
+            start, end = channels.plain_span(start, end)
+            alias = aliases[alias_id]
+            kind = alias.derived
+            if kind is None and simple is not text and text[start:end] != simple[start:end]:
+                kind = Variant.TRADITIONAL
+            mentions.append(Mention(start, end, alias, kind, alias_id=alias_id))
+
+    def _word_mentions(
+        self,
+        channels: Channels,
+        named: set[bytes],
+        typos: list[Typo],
+        mentions: list[Mention],
+        seen: dict[int, int],
+    ) -> None:
+        """Whole-word names and misspellings, where they are; a name inside a model found
+        already ("xiaomi" in "Xiaomi 13 Ultra") is part of that model."""
+        plain = channels.plain
+        taken = [(m.start, m.end) for m in mentions]
+        found: list[tuple[str, int, Variant | None, int]] = [
+            (name.decode("ascii"), self._word_names[name], None, 0) for name in named
+        ]
+        found += [(typo.word, typo.alias, Variant.TYPO, typo.distance) for typo in typos]
+        for name, alias_id, kind, distance in found:
+            at = plain.find(name)
+            while at >= 0:
+                end = at + len(name)
+                # Words are runs of ASCII letters, as the tokenizer cut them ("小米xiaomi"),
+                # but an accent that follows belongs to the word ("xiaomí" is no real name).
+                if (at == 0 or not "a" <= plain[at - 1] <= "z") and (
+                    end == len(plain)
+                    or not ("a" <= plain[end] <= "z" or unicodedata.combining(plain[end]))
+                ):
+                    start, stop = channels.plain_span(at, end)
+                    if not any(low <= start and stop <= high for low, high in taken):
+                        alias = self._catalog.aliases[alias_id]
+                        if kind is None:
+                            seen[alias_id] = seen.get(alias_id, 0) + 1
+                            kind_here = alias.derived
+                        else:
+                            kind_here = kind
+                        mentions.append(Mention(start, stop, alias, kind_here, distance))
+                at = plain.find(name, end)
+
+    def _skeleton_mentions(self, channels: Channels) -> list[Mention]:
+        automaton, alias_of = self._skeleton_ac, self._skeleton_alias
+        assert automaton is not None  # there were hits
+        channel, starts = self._skeleton.align(channels.simple)
+        text, simple = channels.original, channels.simple
+        mentions = []
+        for pattern, low, high in automaton.find_matches_as_indexes(channel):
+            start, end = span_in_original(starts, low, high)
+            while end < len(text) and unicodedata.combining(text[end]):
+                end += 1  # accents fold to nothing, but belong to the letter before them
+            if not at_word_boundaries(text, start, end):
+                continue
+            written = simple[start:end]
+            if self._ordinary and compact(written.casefold(), self._separators) in self._ordinary:
+                continue  # "lining" is a jacket's, even if "Li-Ning" closes up to it
+            alias = self._catalog.aliases[alias_of[pattern]]
+            kind = alias.derived or self._classify(text[start:end], written, alias)
+            mentions.append(Mention(start, end, alias, kind))
+        return mentions
+
+    def _phonetic_mentions(
+        self, channels: Channels, hits: list[tuple[int, int, int]]
+    ) -> list[Mention]:
+        # The phonetic channel has one character per character: spans need no mapping.
+        text, simple = channels.original, channels.simple
+        mentions = []
+        for pattern, start, end in hits:
+            alias = self._catalog.aliases[self._phonetic_alias[pattern]]
+            written = simple[start:end]
+            if written == alias.key:
+                kind = Variant.TRADITIONAL if text[start:end] != written else None
+            elif any(a == b for a, b in zip(written, alias.key, strict=True)):
+                kind = Variant.HOMOPHONE
+            else:
+                # Every character different: with a thousand brands, two syllables that
+                # sound like one of them turn up in most Chinese texts. Evasions keep a
+                # character (晓米, 华伪) so that buyers still recognise the name.
+                continue
+            mentions.append(Mention(start, end, alias, kind))
+        return mentions
+
+    def _classify(self, original: str, simple: str, alias: Alias) -> Variant | None:
+        """How a span found in the skeleton channel differs from the registered spelling."""
+        key, separators = alias.key, self._separators
+        folded = simple.casefold()
+        if folded == key:
+            return Variant.TRADITIONAL if original != simple else None
+        closed_key = compact(key, separators)
+        if compact(folded, separators) == closed_key:
+            if self._pulled_apart(folded, alias):
+                return Variant.SEPARATORS
+            return Variant.TRADITIONAL if original != simple else None
+        normalized = nfkc_casefold(simple)
+        if compact(normalized, separators) == closed_key:
+            return (
+                Variant.SEPARATORS if self._pulled_apart(normalized, alias) else Variant.FULLWIDTH
+            )
+        return Variant.HOMOGLYPH
+
+    def _pulled_apart(self, span: str, alias: Alias) -> bool:
+        """Whether `span` has more breaks than the registered spelling: "Sam sung" does; for a
+        model one more is how people write ("Mate 40Pro", "iPhone15 Pro")."""
+        gaps = len(self._separator_runs.findall(span.strip()))
+        allowed = len(self._separator_runs.findall(alias.key))
+        return gaps > allowed + (1 if alias.product is not None else 0)
+
+    def _read_model_after(self, channels: Channels, mention: Mention) -> None:
+        """Finds the rest of one of the brand's models right after a look-alike brand name:
+        晓米13 Ultra is "Xiaomi 13 Ultra" with the brand disguised."""
+        remainders = self._catalog.remainders.get(mention.alias.brand)
+        if not remainders:
+            return
+        tail_text = channels.simple[mention.end : mention.end + _MODEL_TAIL_CHARS]
+        channel, starts = self._skeleton.align(tail_text)
+        tail = channel.replace(b" ", b"")
+        for rest, product in remainders:
+            if not tail.startswith(rest):
+                continue
+            if (
+                len(tail) > len(rest)
+                and _byte_class(tail[len(rest) - 1]) == _byte_class(tail[len(rest)]) != 0
+            ):
+                continue  # "13" must not be read in "135"
+            mention.product = product
+            # Where the model's last byte lies in the spaced channel, then in the text.
+            seen = 0
+            for offset, byte in enumerate(channel):
+                if byte != 0x20:
+                    seen += 1
+                    if seen == len(rest):
+                        mention.product_end = (
+                            mention.end + span_in_original(starts, offset, offset + 1)[1]
+                        )
+                        break
+            return
+
+    # --- what the mentions make of the listing ---------------------------------------------
+
+    def _assess(
+        self, listing: Listing, channels: Channels, mentions: list[Mention], findings: Findings
+    ) -> list[Signal]:
+        spans = [(m.start, m.end) for m in mentions]
+
+        def cues_near(search: Callable[[str, list[tuple[int, int]]], list[Cue]]) -> list[Cue]:
+            plain = channels.plain
+            if len(plain) == len(channels.original):
+                found = search(plain, spans)
+            else:  # case folding changed lengths: search all and map back
+                found = [
+                    Cue(c.kind, *channels.plain_span(c.start, c.end), c.categories)
+                    for c in search(plain, [(0, len(plain))])
+                ]
+            return [c for c in found if not any(c.start < e and s < c.end for s, e in spans)]
+
+        assessor = Assessor(
+            settings=self._settings,
+            catalog=self._catalog,
+            cue_index=self._cues,
+            listing=listing,
+            text=channels.original,
+            mentions=mentions,
+            cues=cues_near(self._cues.nominative_near),
+            context=lambda: cues_near(self._cues.context_near),
+        )
+        return assessor.run(findings)
+
+
+def _automaton(patterns: list[str]) -> AhoCorasick | None:
+    return AhoCorasick(patterns, matchkind=MatchKind.LeftmostLongest) if patterns else None
+
+
+def _bytes_automaton(patterns: list[bytes]) -> BytesAhoCorasick | None:
+    return BytesAhoCorasick(patterns, matchkind=MatchKind.LeftmostLongest) if patterns else None
+
+
+def _more_than(hits: list[tuple[int, int, int]], alias_of: list[int], seen: dict[int, int]) -> bool:
+    """Whether some alias occurs in `hits` more often than `seen` counts it."""
+    counts: dict[int, int] = {}
+    for pattern, _, _ in hits:
+        alias_id = alias_of[pattern]
+        counts[alias_id] = count = counts.get(alias_id, 0) + 1
+        if count > seen.get(alias_id, 0):
+            return True
+    return False
+
+
+def _without_overlaps(mentions: list[Mention]) -> list[Mention]:
+    """The longest, then least altered mentions that do not overlap, in text order."""
+    if len(mentions) < 2:
+        return mentions
+    mentions.sort(key=lambda m: (m.start - m.end, _RANK[m.variant], m.start))
+    chosen: list[Mention] = []
+    for mention in mentions:
+        if all(mention.end <= c.start or mention.start >= c.end for c in chosen):
+            chosen.append(mention)
+    chosen.sort(key=lambda m: m.start)
+    return chosen
+
+
+# Keeps ASCII letters and turns every other byte into a space: `.split()` then gives words.
+_LETTERS_ONLY = bytes(b if 0x61 <= b <= 0x7A else 0x20 for b in range(256))
+
+
+def _is_letter_run(key: str) -> bool:
+    return key.isascii() and key.isalpha()
+
+
+def _byte_class(byte: int) -> int:
+    if 0x30 <= byte <= 0x39:
+        return 2
+    return 1 if 0x61 <= byte <= 0x7A else 0

@@ -1,0 +1,65 @@
+"""Signals, assessments and truth labels: what a scan says about a listing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Verdict(StrEnum):
+    COUNTERFEIT_SUSPECTED = "counterfeit_suspected"
+    INFRINGEMENT_SUSPECTED = "infringement_suspected"
+    NEEDS_REVIEW = "needs_review"
+    CLEAR = "clear"
+
+
+class Signal(BaseModel):
+    """One piece of evidence a detector found, with its log-odds weight."""
+
+    model_config = ConfigDict(frozen=True)
+
+    detector: str
+    kind: str
+    asset: str | None = None
+    weight: float
+    evidence: str
+    explanation: str
+    # Extension: machine-readable detail (the variant seen, a price ratio, a span).
+    details: dict[str, str | float | int | bool | None] = Field(default_factory=dict)
+
+
+class Assessment(BaseModel):
+    """The scan's word on one listing: risk, verdict and the signals that explain them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: str
+    listing_id: str
+    verdict: Verdict
+    risk: float = Field(ge=0, le=1)
+    brand: str | None = None
+    product: str | None = None
+    signals: list[Signal] = Field(default_factory=list)
+    scanned_at: datetime
+    # Extension: the log-odds the risk came from (prior + sum of signal weights).
+    log_odds: float | None = None
+
+
+class TruthLabel(StrEnum):
+    COUNTERFEIT = "counterfeit"
+    INFRINGEMENT = "infringement"
+    GENUINE = "genuine"
+    GREY = "grey"
+    ACCESSORY = "accessory"
+    UNRELATED = "unrelated"
+
+
+class Truth(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    platform: str
+    listing_id: str
+    label: TruthLabel
+    brand: str | None = None

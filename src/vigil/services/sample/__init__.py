@@ -1,0 +1,163 @@
+"""The sample alliance: a registry, a marketplace feed and its truth labels, all generated.
+
+`write_sample` writes `registry.yaml` (real-world-like brands and products, padded with invented
+ones on request), `listings.jsonl` (listings in Chinese and English from seven platforms) and
+`truth.jsonl` (what each listing really is). The same arguments give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vigil.errors import VigilError
+from vigil.services.sample.chunks import Recipe, default_workers, make_chunks
+from vigil.services.sample.padding import build_catalog
+from vigil.settings import shipped_data
+
+__all__ = ["SampleError", "SampleSummary", "write_sample"]
+
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# Block style for brands, their aliases, marks and sellers in flow style inside.
+_BLOCK: dict[str, Any] = {
+    "allow_unicode": True,
+    "sort_keys": False,
+    "width": 100,
+    "default_flow_style": None,
+}
+_BUFFER = 1 << 20
+
+
+class SampleError(VigilError):
+    """The sample cannot be written as asked."""
+
+
+@dataclass
+class SampleSummary:
+    """What `write_sample` wrote."""
+
+    registry: Path
+    listings_path: Path
+    truth: Path
+    listings: int
+    labels: dict[str, int] = field(default_factory=dict)
+    brands: int = 0
+    products: int = 0
+    seconds: float = 0.0
+
+    @property
+    def listings_per_second(self) -> float:
+        return self.listings / self.seconds if self.seconds > 0 else 0.0
+
+
+def write_sample(
+    out: Path,
+    *,
+    listings: int = 10_000,
+    seed: int = 0,
+    brands: int | None = None,
+    products: int | None = None,
+) -> SampleSummary:
+    """Write a sample registry, listings and truth labels into `out` (created if missing).
+
+    Each file is written under a temporary name and renamed when complete, so a crash leaves
+    no half-written file behind. Memory stays flat however many listings are asked for.
+    """
+    if listings < 0:
+        raise SampleError(
+            f"the number of listings cannot be negative ({listings}); ask for 0 or more"
+        )
+    for name, count in (("brands", brands), ("products", products)):
+        if count is not None and count < 1:
+            raise SampleError(f"a sample needs at least one of its {name}, not {count}")
+    started = time.perf_counter()
+    catalog = build_catalog(brands=brands, products=products)
+    recipe = Recipe(
+        catalog=catalog,
+        seed=seed,
+        pool_size=min(400, max(12, listings // 250)),
+        rates=_currency_rates(),
+    )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SampleError(
+            f"cannot create the folder {out}: {error.strerror or error}; choose another --out"
+        ) from error
+    final = {name: out / name for name in ("registry.yaml", "listings.jsonl", "truth.jsonl")}
+    partial = {name: out / f".{name}.partial" for name in final}
+    labels: Counter[str] = Counter()
+    try:
+        header = (
+            f"# A sample alliance registry written by `vigil sample`: {len(catalog.brands)} "
+            f"brands, {catalog.product_count} products.\n"
+            "# Trademark numbers, prices and shop names are illustrative, not real records.\n"
+        )
+        text = _registry_yaml(catalog.registry_data())
+        partial["registry.yaml"].write_text(header + text, encoding="utf-8")
+        with (
+            partial["listings.jsonl"].open("wb", buffering=_BUFFER) as listing_file,
+            partial["truth.jsonl"].open("wb", buffering=_BUFFER) as truth_file,
+        ):
+            for chunk in make_chunks(recipe, listings, workers=default_workers(listings)):
+                listing_file.write(chunk.listings)
+                truth_file.write(chunk.truth)
+                labels.update(chunk.labels)
+        for name, path in final.items():
+            os.replace(partial[name], path)
+    except OSError as error:
+        raise SampleError(
+            f"cannot write the sample into {out}: {error.strerror or error}; "
+            "check the free space and permissions, or choose another --out"
+        ) from error
+    finally:
+        for path in partial.values():
+            path.unlink(missing_ok=True)
+    return SampleSummary(
+        registry=final["registry.yaml"],
+        listings_path=final["listings.jsonl"],
+        truth=final["truth.jsonl"],
+        listings=listings,
+        labels=dict(sorted(labels.items())),
+        brands=len(catalog.brands),
+        products=catalog.product_count,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _registry_yaml(data: dict[str, Any]) -> str:
+    """The registry as YAML: brands in block style, each member and product on one line.
+
+    One line per product, as DESIGN.md writes them, also keeps a 10,000-product registry
+    quick to write.
+    """
+    text = [f"members:\n{_flow_lines(data['members'])}"]
+    text.append(yaml.dump({"brands": data["brands"]}, Dumper=_DUMPER, **_BLOCK))
+    text.append(f"products:\n{_flow_lines(data['products'])}")
+    return "".join(text)
+
+
+def _flow_lines(entries: list[dict[str, Any]]) -> str:
+    return "".join(f"  - {_flow(entry)}\n" for entry in entries)
+
+
+def _flow(value: Any) -> str:
+    """A flow-style YAML value; strings in JSON's double quotes, which YAML reads alike."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_flow(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _currency_rates() -> dict[str, float]:
+    """The shipped rates (units of CNY per unit), so that sample prices and scans agree."""
+    config: dict[str, Any] = yaml.safe_load(shipped_data("config.yaml"))
+    return {str(code): float(rate) for code, rate in config["currency"]["rates"].items()}

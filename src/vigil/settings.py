@@ -1,0 +1,124 @@
+"""Where an installation lives and how it is tuned.
+
+`Settings` comes from the environment (`VIGIL_HOME`, `VIGIL_DATABASE_URL`); `ScanConfig` from
+data files: the shipped `vigil/data/config.yaml` and `vigil/data/detectors/<name>.yaml`, each
+overridable by `<home>/config.yaml`, whose sections are merged over the shipped ones.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vigil.errors import VigilError
+
+
+class ConfigError(VigilError):
+    """A configuration file is missing, unreadable or invalid."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIGIL_", extra="ignore")
+
+    home: Path = Path("vigil-data")
+    database_url: str | None = None
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'vigil.sqlite3').resolve()}"
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    counterfeit_suspected: float = Field(ge=0, le=1)
+    infringement_suspected: float = Field(ge=0, le=1)
+    needs_review: float = Field(ge=0, le=1)
+
+
+class ScoringConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prior: float
+    thresholds: Thresholds
+    infringement_kinds: list[str] = Field(default_factory=list)
+
+
+class CurrencyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base: str
+    rates: dict[str, float]
+
+    def to_base(self, amount: float, currency: str) -> float | None:
+        """`amount` in the base currency, or None when no rate is configured."""
+        rate = self.rates.get(currency)
+        return None if rate is None else amount * rate
+
+
+class ScanConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scoring: ScoringConfig
+    currency: CurrencyConfig
+    detectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+def _read_yaml(text: str, origin: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{origin}: not valid YAML: {error}") from error
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: expected a mapping at the top, found {type(data).__name__}")
+    return data
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def shipped_data(name: str) -> str:
+    """The text of a data file shipped in `vigil/data/`."""
+    return resources.files("vigil.data").joinpath(name).read_text(encoding="utf-8")
+
+
+def load_scan_config(home: Path | None = None, extra: Path | None = None) -> ScanConfig:
+    """The shipped configuration, overridden by `<home>/config.yaml` and then by `extra`."""
+    data = _read_yaml(shipped_data("config.yaml"), "vigil/data/config.yaml")
+    detectors_dir = resources.files("vigil.data").joinpath("detectors")
+    shipped_detectors: dict[str, Any] = {}
+    for entry in sorted(detectors_dir.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            name = entry.name.removesuffix(".yaml")
+            origin = f"vigil/data/detectors/{entry.name}"
+            shipped_detectors[name] = _read_yaml(entry.read_text(encoding="utf-8"), origin)
+    data["detectors"] = _merge(shipped_detectors, data.get("detectors") or {})
+    for path in (home / "config.yaml" if home else None, extra):
+        if path is None or not path.exists():
+            if path is extra and extra is not None:
+                raise ConfigError(f"{extra}: no such configuration file")
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{path}: cannot read it: {error}") from error
+        data = _merge(data, _read_yaml(text, str(path)))
+    try:
+        return ScanConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"configuration is invalid: {error}") from error

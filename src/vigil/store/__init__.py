@@ -1,0 +1,1 @@
+"""The relational store: SQLAlchemy tables, repositories and Alembic migrations."""
