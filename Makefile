@@ -7,7 +7,7 @@ export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench evaluate clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Vigil needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
@@ -33,6 +33,9 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/scan_text.py
+
+evaluate: $(STAMP)
+	$(BIN)/python bench/evaluate_sample.py
 
 clean:
 	rm -rf $(VENV) vigil-data .pytest_cache .mypy_cache .ruff_cache

@@ -191,7 +191,7 @@ def test_look_alike_names_are_caught_and_named(
     assert signal.details["variant"] == variant
     assert findings.variant == variant
     assert signal.weight > 0
-    assert evidence in signal.explanation
+    assert evidence in signal.explanation or "⟨U+200B⟩" in signal.explanation
 
 
 def test_edit_distance_grows_with_the_length_of_the_name(matcher: BrandMatcher) -> None:
@@ -266,8 +266,10 @@ def test_traditional_characters_are_read_as_the_simplified_name(matcher: BrandMa
     variant = one(signals, "brand_variant")
     assert (variant.evidence, variant.details["variant"]) == ("蘋果", "traditional")
     assert (findings.brand, findings.product) == ("Apple", "iPhone 15")
-    # How Taiwan and Hong Kong write is noted, barely weighed.
-    assert variant.weight < 0.5
+    # How Taiwan and Hong Kong write weighs less than a disguise in the same listing would.
+    disguised = one(run(matcher, make_listing("Αpple iPhone 15 台灣公司貨"))[0], "brand_variant")
+    assert disguised.details["variant"] == "homoglyph"
+    assert 0 < variant.weight < disguised.weight
 
 
 def test_a_traditional_brand_name_alone_attributes(matcher: BrandMatcher) -> None:
@@ -461,3 +463,85 @@ def test_accents_and_letter_like_symbols_are_look_alikes(
     assert one(signals, "brand_variant").evidence == written
     assert findings.brand == "Xiaomi"
     assert findings.variant in {"homoglyph", "fullwidth"}
+
+
+# --- names glued to models, models after names, descriptions -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "brand"),
+    [("HUAWEIMate 40 Pro 全新", "Huawei"), ("SamsungGalaxy phone unlocked", "Samsung")],
+)
+def test_a_name_glued_to_a_capitalized_word_is_found(
+    matcher: BrandMatcher, title: str, brand: str
+) -> None:
+    _, findings = run(matcher, make_listing(title))
+    assert findings.brand == brand
+
+
+def test_a_model_written_after_a_short_brand_name_is_read(matcher: BrandMatcher) -> None:
+    signals, findings = run(matcher, make_listing("MI 13 Ultra 16+512G 国行"))
+    assert (findings.brand, findings.product) == ("Xiaomi", "Xiaomi 13 Ultra")
+    assert one(signals, "product_model").evidence == "MI 13 Ultra"
+
+
+def test_a_longer_name_of_an_everyday_brand_needs_no_context(matcher: BrandMatcher) -> None:
+    registry = make_registry(
+        brands=[{"name": "Xiaomi", "aliases": ["小米", "小米科技"], "common_word": True}],
+        products=[],
+    )
+    xiaomi = BrandDetector().compile(registry, load_scan_config())
+    assert run(xiaomi, make_listing("小米科技 全新 正品"))[1].brand == "Xiaomi"
+    assert run(xiaomi, make_listing("小米 全新 正品"))[1].brand is None
+
+
+def test_a_descriptive_model_spelling_needs_its_brand_or_an_accessory() -> None:
+    registry = make_registry(
+        brands=[{"name": "Gucci", "aliases": ["古驰"]}],
+        products=[{"brand": "Gucci", "model": "Ace Sneaker", "aliases": ["小白鞋"]}],
+    )
+    gucci = BrandDetector().compile(registry, load_scan_config())
+    assert run(gucci, make_listing("百搭 小白鞋 女款 学生"))[0] == []
+    assert run(gucci, make_listing("古驰 小白鞋 女款"))[1].product == "Ace Sneaker"
+    _, findings = run(gucci, make_listing("适用于小白鞋 鞋带 替换"))
+    assert (findings.brand, findings.role) == ("Gucci", Role.ACCESSORY)
+
+
+def test_phrases_that_only_hold_a_name_are_not_mentions() -> None:
+    registry = make_registry(
+        brands=[{"name": "Moutai", "aliases": ["茅台"]}, {"name": "Samsung", "aliases": ["三星"]}],
+        products=[],
+    )
+    matcher = BrandDetector().compile(registry, load_scan_config())
+    assert run(matcher, make_listing("茅台镇 酱香型白酒 53度"))[0] == []
+    assert run(matcher, make_listing("三星堆 文创 冰箱贴"))[0] == []
+    assert run(matcher, make_listing("贵州 茅台 53度 飞天"))[1].brand == "Moutai"
+
+
+@pytest.mark.parametrize("written", ["华❤为", "小丶米"])
+def test_symbols_between_characters_are_separators(matcher: BrandMatcher, written: str) -> None:
+    signals, _ = run(matcher, make_listing(f"{written} 手机 全新"))
+    variant = one(signals, "brand_variant")
+    assert (variant.evidence, variant.details["variant"]) == (written, "separators")
+
+
+def test_a_misspelt_two_word_name_keeps_its_first_word(matcher: BrandMatcher) -> None:
+    signal = one(run(matcher, make_listing("Louis Vuiton handbag"))[0], "brand_variant")
+    assert (signal.evidence, signal.details["variant"]) == ("Louis Vuiton", "typo")
+    assert run(matcher, make_listing("Lewis Vuitton handbag"))[0] == []
+
+
+def test_an_accessory_category_of_the_marketplace_counts(matcher: BrandMatcher) -> None:
+    _, findings = run(matcher, make_listing("华为 Mate 40 Pro 磨砂", category="手机壳/保护套"))
+    assert findings.role == Role.ACCESSORY
+
+
+def test_pinyin_split_into_syllables_is_pinyin(matcher: BrandMatcher) -> None:
+    signal = one(run(matcher, make_listing("ping guo shouji 5G 国行"))[0], "brand_variant")
+    assert (signal.evidence, signal.details["variant"]) == ("ping guo", "pinyin")
+
+
+def test_a_short_name_inside_an_english_word_is_not_a_name() -> None:
+    registry = make_registry(brands=[{"name": "Aila", "aliases": ["爱拉"]}], products=[])
+    matcher = BrandDetector().compile(registry, load_scan_config())
+    assert run(matcher, make_listing("Bulk discounts available, 5G phone"))[0] == []

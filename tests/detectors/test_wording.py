@@ -187,7 +187,9 @@ def test_role_scales_the_weight(matcher: WordingMatcher, config: ScanConfig) -> 
     accessory = matcher.match(listing, product_findings(Role.ACCESSORY))
     unbranded = matcher.match(listing, Findings())
     factors = config.detectors["wording"]["role_factors"]
-    assert accessory[0].weight == pytest.approx(product[0].weight * factors["accessory"])
+    assert accessory[0].weight == pytest.approx(
+        product[0].weight * factors["accessory"] / factors["product"]
+    )
     assert unbranded[0].weight < product[0].weight
     assert unbranded[0].asset is None
 
@@ -196,11 +198,12 @@ def test_registry_terms_add_to_and_reweigh_the_shipped_lexicon(config: ScanConfi
     matcher = WordingDetector().compile(
         make_registry(("水货翻新", 2.5), ("高仿", 2.0), ("复刻", 0.0)), config
     )
+    factor = config.detectors["wording"]["role_factors"]["product"]
     [added] = signals(matcher, "小米6 水货翻新机")
-    assert (added.weight, added.details["source"]) == (2.5, "registry")
+    assert (added.weight, added.details["source"]) == (pytest.approx(2.5 * factor), "registry")
     assert "registered" in added.explanation
     [reweighed] = signals(matcher, "小米6 高仿")
-    assert reweighed.weight == 2.0
+    assert reweighed.weight == pytest.approx(2.0 * factor)
     assert signals(matcher, "小米6 复刻版") == []  # a zero weight switches a term off
     [traditional] = signals(matcher, "小米6 水貨翻新")  # registry terms get variants too
     assert traditional.details["term"] == "水货翻新"

@@ -48,10 +48,10 @@ def signal_row(signal: Signal) -> dict[str, Any]:
     return row
 
 
-def parse_record(record: RawRecord) -> tuple[Listing, tuple[str, ...]] | Rejection:
+def parse_record(record: RawRecord) -> tuple[Listing, dict[str, Any]] | Rejection:
     """Validate one record against the listing contract, or say precisely why not.
 
-    Also returns the names of fields the contract does not know (ignored, but reported)."""
+    Also returns the record as parsed (a dict), which is cheaper to carry than the model."""
     payload = record.payload
     if isinstance(payload, bytes):
         try:
@@ -60,7 +60,8 @@ def parse_record(record: RawRecord) -> tuple[Listing, tuple[str, ...]] | Rejecti
             return Rejection(
                 record.source,
                 record.line,
-                f"not valid UTF-8 at byte offset {error.start} of the line; re-export the feed as UTF-8",
+                f"not valid UTF-8 at byte offset {error.start} of the line; "
+                "re-export the feed as UTF-8",
             )
         try:
             payload = orjson.loads(payload)
@@ -88,8 +89,7 @@ def parse_record(record: RawRecord) -> tuple[Listing, tuple[str, ...]] | Rejecti
         listing = Listing.model_validate(payload)
     except ValidationError as error:
         return Rejection(record.source, record.line, describe_validation_error(error))
-    ignored = tuple(k for k in payload if k not in KNOWN_FIELDS) if len(payload) else ()
-    return listing, ignored
+    return listing, payload
 
 
 def _lenient_json(line: bytes) -> Any:
@@ -106,6 +106,11 @@ def _has_bad_bytes(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
+def stored_listing(raw: dict[str, Any]) -> dict[str, Any]:
+    """A spilled record in the listing contract's normalised JSON form, for the store."""
+    return Listing.model_validate(raw).model_dump(mode="json", exclude_none=True)
+
+
 class Assessor:
     """The compiled matchers of one scan, and the two passes that run them."""
 
@@ -120,7 +125,8 @@ class Assessor:
         parsed = parse_record(record)
         if isinstance(parsed, Rejection):
             return parsed
-        listing, ignored = parsed
+        listing, payload = parsed
+        ignored = tuple(k for k in payload if k not in KNOWN_FIELDS)
         findings = Findings(condition=listing.condition)
         signals: list[Signal] = []
         for matcher in self.matchers:
@@ -156,7 +162,8 @@ class Assessor:
                     facts.currency,
                 ],
                 "signals": [signal_row(s) for s in signals],
-            }
+            },
+            option=orjson.OPT_APPEND_NEWLINE,
         )
         return FirstPass(spill, observations, ignored)
 

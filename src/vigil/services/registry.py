@@ -74,8 +74,7 @@ def load_registry(store: Store, path: Path, *, strict: bool = False) -> LoadRepo
             changes["brands"][repo.upsert_brand(session, brand)] += 1
         session.flush()
         ids = repo.brand_ids(session)
-        for product in products:
-            changes["products"][repo.upsert_product(session, product, ids[product.brand])] += 1
+        changes["products"].update(repo.upsert_products(session, products, ids))
         for work in works:
             changes["works"][repo.upsert_work(session, work)] += 1
         for term in registry.lexicon:

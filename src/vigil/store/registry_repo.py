@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Literal
 
 from sqlalchemy import delete, select
@@ -66,18 +67,26 @@ def upsert_brand(session: Session, brand: Brand) -> Change:
     return change
 
 
-def upsert_product(session: Session, product: Product, brand_id: int) -> Change:
-    entry = _entry(product, "brand", "model")
-    row = session.scalar(
-        select(ProductRow).where(ProductRow.brand_id == brand_id, ProductRow.model == product.model)
-    )
-    if row is None:
-        session.add(ProductRow(brand_id=brand_id, model=product.model, entry=entry))
-        return "added"
-    if row.entry == entry:
-        return "unchanged"
-    row.entry = entry
-    return "updated"
+def upsert_products(
+    session: Session, products: list[Product], brand_ids: dict[str, int]
+) -> Counter[Change]:
+    """Upsert products by (brand, model), reading the stored ones once rather than per entry."""
+    stored = {(r.brand_id, r.model): r for r in session.scalars(select(ProductRow))}
+    changes: Counter[Change] = Counter()
+    for product in products:
+        entry = _entry(product, "brand", "model")
+        key = (brand_ids[product.brand], product.model)
+        row = stored.get(key)
+        if row is None:
+            stored[key] = ProductRow(brand_id=key[0], model=product.model, entry=entry)
+            session.add(stored[key])
+            changes["added"] += 1
+        elif row.entry == entry:
+            changes["unchanged"] += 1
+        else:
+            row.entry = entry
+            changes["updated"] += 1
+    return changes
 
 
 def upsert_work(session: Session, work: Work) -> Change:

@@ -4,7 +4,8 @@ alike (an accessory "for" a brand, an everyday word that is also a brand name).
 
 Modules: `normalize` (text channels), `catalog` (patterns compiled from the registry), `fuzzy`
 (edit-distance search), `context` (nominative and context cues), `matcher` (finding mentions),
-`assess` (attribution, role and signals), `explain` (sentences), `config` (brand.yaml).
+`spelling` (which variant a mention writes), `mentions` (what a match found), `assess`
+(attribution, role and signals), `explain` (sentences), `config` (brand.yaml).
 """
 
 from vigil.detectors.brand.config import BrandSettings, Variant

@@ -49,6 +49,10 @@ class Assessor:
 
     def run(self, findings: Findings) -> list[Signal]:
         self._mark_nominative()
+        if any(m.alias.generic for m in self._mentions):
+            self._drop_descriptions()
+            if not self._mentions:
+                return []
         primary = None
         for mention in self._mentions:  # a model says most about what the listing is
             if mention.product is not None:
@@ -91,6 +95,19 @@ class Assessor:
         return signals
 
     # --- context ---------------------------------------------------------------------------
+
+    def _drop_descriptions(self) -> None:
+        """A model spelling that may be a description (小白鞋 "little white shoes") tells the
+        model only next to the brand's name, or as what an accessory fits (适用于小方块)."""
+        named = {m.alias.brand for m in self._mentions if m.alias.product is None}
+        self._mentions = [
+            m
+            for m in self._mentions
+            if not m.alias.generic or m.alias.brand in named or m.cue is not None
+        ]
+        self._by_brand = {}
+        for mention in self._mentions:
+            self._by_brand.setdefault(mention.alias.brand, []).append(mention)
 
     def _mark_nominative(self) -> None:
         """Marks the mentions that say what an accessory fits: right after a "for" cue, right
@@ -166,10 +183,7 @@ class Assessor:
         if mention.product is not None:
             return True
         brand_id = mention.alias.brand
-        weak = (
-            self._catalog.brands[brand_id].common_word
-            or mention.variant in self._settings.needs_context
-        )
+        weak = mention.alias.everyday or mention.variant in self._settings.needs_context
         return (
             not weak
             or self._is_corroborated(brand_id)
@@ -179,7 +193,7 @@ class Assessor:
     def _accessory_category(self) -> str | None:
         if not self._category:
             return None
-        if any(word in self._category for word in self._cue_index.accessory_categories):
+        if self._cue_index.is_accessory_category(self._category):
             return self._category
         return None
 
@@ -254,7 +268,7 @@ class Assessor:
         cue = mention.cue
         if cue is not None:
             start, end = min(cue.start, mention.start), max(cue.end, mention.end)
-            span = Mention(start, end, mention.alias, None)
+            span = Mention(start, end, mention.alias, mention.alias_id, None)
             field, low, high, evidence = self._where(span)
             explanation = explain.nominative(field, evidence, brand)
         else:
@@ -280,7 +294,7 @@ class Assessor:
         fruit) is noted with no weight, for the analyst who wonders why the listing is clear;
         a mere homophone (化为 "turn into") is ordinary Chinese and is not even noted."""
         brands = self._catalog.brands
-        first = next((m for m in self._mentions if brands[m.alias.brand].common_word), None)
+        first = next((m for m in self._mentions if m.alias.everyday), None)
         if first is None:
             return []
         field, start, end, evidence = self._where(first)

@@ -25,7 +25,7 @@ _MAX_REORDERED_WORDS = 3
 # Models of more tokens than this are looked for only as registered and closed up.
 _MAX_SPACED_TOKENS = 5
 # A model's tokens: runs of letters, of digits, of anything else but spaces.
-_TOKENS = re.compile(r"[a-z\u00c0-\u024f]+|[0-9]+|[^\sa-z0-9\u00c0-\u024f]+")
+MODEL_TOKENS = re.compile(r"[a-z\u00c0-\u024f]+|[0-9]+|[^\sa-z0-9\u00c0-\u024f]+")
 # Names longer than this are not looked for split at every place.
 _MAX_SPLIT_CHARS = 16
 
@@ -54,6 +54,12 @@ class Alias:
     product: int | None  # None for a brand name
     derived: Variant | None  # PINYIN or REORDERED for derived spellings, None for registered
     key: str  # simplified and case-folded `text`: what a real-name match reads in the plain channel
+    # An everyday word (苹果, 小米, North Face) of a brand marked `common_word`: it attributes a
+    # listing only with context. The brand's longer names (小米科技) are not everyday words.
+    everyday: bool = False
+    # A model spelling that may be a description, not a name (小白鞋 "little white shoes"):
+    # it tells the model only next to the brand's name, or as what an accessory fits.
+    generic: bool = False
 
 
 @dataclass(slots=True)
@@ -65,7 +71,7 @@ class Catalog:
     plain: dict[str, int] = field(default_factory=dict)
     skeleton: dict[bytes, int] = field(default_factory=dict)
     phonetic: dict[str, int] = field(default_factory=dict)
-    # Single-word Latin brand names, for the edit-distance search: key -> alias.
+    # Latin brand names of one or two words, for the edit-distance search: key -> alias.
     typo_names: dict[str, int] = field(default_factory=dict)
     # By brand: the skeletons of its models with the brand name taken off ("13 ultra" of
     # "Xiaomi 13 Ultra"), to tell the model after a look-alike brand name (晓米13 Ultra).
@@ -118,13 +124,14 @@ class CatalogBuilder:
         catalog.brands.append(BrandEntry(name, common_word, categories))
         self._brand_index[name] = brand_id
         names = list(dict.fromkeys([name, *aliases]))
-        keys = self._brand_keys.setdefault(brand_id, [])
+        self._brand_keys[brand_id] = [self._simplifier.simplify(n).casefold() for n in names]
         for spelling in names:
             alias_id = self._add_alias(spelling, spelling, brand_id, None, None)
             key = catalog.aliases[alias_id].key
-            keys.append(key)
-            if self._is_latin_word(key) and len(key) >= self._settings.fuzzy.distance_1_from:
-                catalog.typo_names.setdefault(key, alias_id)
+            words = key.split()
+            long_enough = len(key) >= self._settings.fuzzy.distance_1_from
+            if long_enough and len(words) <= 2 and self._is_latin_word("".join(words)):
+                catalog.typo_names.setdefault(" ".join(words), alias_id)
         self._derive_later.extend((spelling, brand_id) for spelling in names)
 
     def _add_derived_spellings(self) -> None:
@@ -144,9 +151,12 @@ class CatalogBuilder:
             catalog.phonetic.setdefault(key, self._alias_id_of(simplified, brand_id))
         if len(simplified) == 2:  # 米小 for 小米; longer names are not reordered
             self._add_derived(simplified[::-1], spelling, brand_id, Variant.REORDERED)
-        romanized = pinyin(simplified)
+        syllables = pinyin(simplified)
+        romanized = "".join(syllables)
         if romanized.isascii() and romanized.isalpha() and len(romanized) >= _MIN_PINYIN_LETTERS:
-            self._add_derived(romanized, spelling, brand_id, Variant.PINYIN)
+            alias_id = self._add_derived(romanized, spelling, brand_id, Variant.PINYIN)
+            if alias_id is not None:  # also written a syllable apart: "ping guo"
+                catalog.plain.setdefault(" ".join(syllables), alias_id)
 
     def _add_reorderings(self, spelling: str, brand_id: int) -> None:
         words = spelling.split()
@@ -185,17 +195,40 @@ class CatalogBuilder:
         self, text: str, source: str, brand: int, product: int | None, derived: Variant | None
     ) -> int:
         key = self._simplifier.simplify(text).casefold()
-        self._catalog.aliases.append(Alias(text, source, brand, product, derived, key))
+        names = self._brand_keys.get(brand, [])
+        everyday = generic = False
+        if product is None and self._catalog.brands[brand].common_word:
+            own = self._simplifier.simplify(source).casefold()
+            everyday = not any(name != own and _contains(own, name) for name in names)
+        elif product is not None:
+            # Chinese words alone, no model number, no brand name: a description.
+            generic = all(is_han(c) or c.isspace() for c in key) and not any(
+                name in key for name in names
+            )
+        alias = Alias(text, source, brand, product, derived, key, everyday, generic)
+        self._catalog.aliases.append(alias)
         return len(self._catalog.aliases) - 1
 
-    def _add_derived(self, text: str, source: str, brand: int, derived: Variant) -> None:
+    def _add_derived(self, text: str, source: str, brand: int, derived: Variant) -> int | None:
         """A spelling made from a registered one (pinyin, reordered), unless it is an ordinary
         word: "lining" is a jacket's before it is 李宁 in pinyin."""
-        if text.casefold() not in self._ordinary and text.casefold() not in self._catalog.plain:
-            self._add_alias(text, source, brand, None, derived)
+        if text.casefold() in self._ordinary or text.casefold() in self._catalog.plain:
+            return None
+        # Pinyin is looked for as written, whole words only: in the skeleton channel, short
+        # syllable pairs ("aila", "tali") would turn up inside English words ("available").
+        return self._add_alias(
+            text, source, brand, None, derived, in_skeleton=derived is not Variant.PINYIN
+        )
 
     def _add_alias(
-        self, text: str, source: str, brand: int, product: int | None, derived: Variant | None
+        self,
+        text: str,
+        source: str,
+        brand: int,
+        product: int | None,
+        derived: Variant | None,
+        *,
+        in_skeleton: bool = True,
     ) -> int:
         """Registers a spelling and its patterns in the plain and skeleton channels."""
         alias_id = self._new_alias(text, source, brand, product, derived)
@@ -206,7 +239,11 @@ class CatalogBuilder:
         if closed and closed != key and (product is not None or " " in key):
             # "mate40pro" is how many write "Mate 40 Pro": the real name, not a variant.
             catalog.plain.setdefault(closed, alias_id)
-        if self._is_short(closed):
+        if product is not None:
+            # ... and "罗宁 Buds 5 Max" how many write "罗宁Buds5 Max": the plain channel
+            # knows these common spellings, the skeleton channel all the others.
+            catalog.plain.setdefault(" ".join(MODEL_TOKENS.findall(key)), alias_id)
+        if self._is_short(closed) or not in_skeleton:
             return alias_id  # "MI", "P40": only as written, with word boundaries
         for spelling in self._spacings(key, product is not None, derived):
             skeleton = self._skeleton.fold(spelling)
@@ -221,7 +258,7 @@ class CatalogBuilder:
         if product:
             # A model is written with or without a space where letters meet digits or words
             # meet: "Mate 40 Pro", "mate40pro", "MATE40 PRO" are the same model.
-            tokens = _TOKENS.findall(key)
+            tokens = MODEL_TOKENS.findall(key)
             if not 2 <= len(tokens) <= _MAX_SPACED_TOKENS:
                 return {" ".join(words), "".join(tokens)}
             spellings = set()
@@ -249,3 +286,12 @@ class CatalogBuilder:
     @staticmethod
     def _is_latin_word(key: str) -> bool:
         return key.isascii() and key.isalpha()
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    """Whether a name holds another: 小米科技 holds 小米, "the north face" holds "north face"
+    (whole words for Latin names: "xiaomi" does not hold "mi")."""
+    if any(is_han(c) for c in shorter):
+        return shorter in longer
+    words, part = longer.split(), shorter.split()
+    return any(words[i : i + len(part)] == part for i in range(len(words) - len(part) + 1))

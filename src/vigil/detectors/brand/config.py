@@ -101,6 +101,9 @@ class BrandSettings(_Section):
     # Ordinary words never read as a misspelt, romanized or reordered name ("channel" is not
     # Chanel misspelt, "lining" is not 李宁 in pinyin).
     ordinary_words: list[Word] = Field(default_factory=list)
+    # Phrases that hold a brand name but speak of something else (茅台镇, 三星堆): a name found
+    # inside one is no mention.
+    shields: list[Word] = Field(default_factory=list)
 
 
 def load_settings(section: dict[str, Any]) -> BrandSettings:

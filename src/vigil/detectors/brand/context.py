@@ -56,7 +56,8 @@ class CueIndex:
         self._patterns = list(meanings)
         self._meanings = [tuple(meanings[p]) for p in self._patterns]
         self.words_by_category = {c: tuple(sorted(w)) for c, w in words_by_category.items()}
-        self.accessory_categories = tuple(c.casefold() for c in nominative.categories)
+        words = sorted((c.casefold() for c in nominative.categories), key=len, reverse=True)
+        self._accessory = re.compile("|".join(map(re.escape, words))) if words else None
         self.window = context.window
         self._max_gap = nominative.max_gap
         gap_chars = re.escape("".join(sorted(set(separators + INVISIBLE + _LIST_PUNCTUATION))))
@@ -100,6 +101,10 @@ class CueIndex:
     def context_near(self, plain: str, spans: list[tuple[int, int]]) -> list[Cue]:
         """The context cues close enough to one of `spans` (positions in `plain`)."""
         return self._all.near(plain, spans, _CONTEXT)
+
+    def is_accessory_category(self, category: str) -> bool:
+        """Whether a (case-folded) listing category is one of accessories."""
+        return self._accessory is not None and self._accessory.search(category) is not None
 
     def is_gap(self, text: str) -> bool:
         """Whether `text` may stand between a cue and a name (or two names) of one phrase."""

@@ -18,6 +18,14 @@ _VARIANT_PHRASES: dict[Variant, str] = {
 }
 
 
+def visible(evidence: str) -> str:
+    """`evidence` with its invisible characters shown (Xia⟨U+200B⟩omi): a reader of the
+    sentence must see what separates the letters."""
+    if evidence.isprintable():
+        return evidence
+    return "".join(c if c.isprintable() else f"⟨U+{ord(c):04X}⟩" for c in evidence)
+
+
 def where(field: str) -> str:
     return "The title" if field == "title" else "The description"
 
@@ -44,8 +52,10 @@ def mention(field: str, evidence: str, alias: Alias, catalog: Catalog) -> str:
 def variant(
     field: str, evidence: str, alias: Alias, catalog: Catalog, kind: Variant, distance: int
 ) -> str:
-    edits = "one edit" if distance == 1 else f"{distance} edits"
-    phrase = _VARIANT_PHRASES[kind].format(ev=evidence, target=target(alias, catalog), edits=edits)
+    edits = {1: "one edit", 2: "two edits"}.get(distance, f"{distance} edits")
+    phrase = _VARIANT_PHRASES[kind].format(
+        ev=visible(evidence), target=target(alias, catalog), edits=edits
+    )
     return f"{where(field)} writes {phrase}."
 
 

@@ -30,6 +30,7 @@ def _deletions(word: str, depth: int) -> set[str]:
 
 class TypoIndex:
     """Finds the registered name a word misspells, within the distance its length allows.
+    Two-word names ("new balance") are compared with pairs of words, their first word exact.
 
     Candidates come from a deletion neighbourhood (the symmetric-delete idea): every name is
     stored under each string its deletions of up to k characters make, and a word looks up its
@@ -117,6 +118,8 @@ class TypoIndex:
             name, alias, allowed = self._names[index]
             if word == name + "s":
                 continue  # a plural, not a misspelling
+            if " " in name and word.split(" ", 1)[0] != name.split(" ", 1)[0]:
+                continue  # "few balance" is no New Balance: a two-word name keeps its first
             distance = OSA.distance(word, name, score_cutoff=allowed)
             if 0 < distance <= allowed and (best is None or distance < best.distance):
                 best = Typo(word, alias, distance)

@@ -7,43 +7,30 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any, ClassVar
 
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, MatchKind
 
 from vigil.detectors.base import Findings, Matcher
 from vigil.detectors.brand.assess import Assessor
-from vigil.detectors.brand.catalog import Alias, Catalog
+from vigil.detectors.brand.catalog import Catalog
 from vigil.detectors.brand.config import BrandSettings, Variant
 from vigil.detectors.brand.context import Cue, CueIndex
 from vigil.detectors.brand.fuzzy import Typo, TypoIndex
-from vigil.detectors.brand.mentions import Channels, Mention
+from vigil.detectors.brand.mentions import Channels, Mention, more_than, without_overlaps
 from vigil.detectors.brand.normalize import (
-    INVISIBLE,
     Simplifier,
     Skeleton,
     at_word_boundaries,
     char_class,
-    compact,
-    nfkc_casefold,
     phonetic_table,
     span_in_original,
 )
+from vigil.detectors.brand.spelling import SpellingJudge
 from vigil.domain.assessment import Signal
 from vigil.domain.listing import Listing
 
-# Where spans overlap, the longest wins, then the least altered spelling.
-_RANK: dict[Variant | None, int] = {
-    None: 0,
-    Variant.TRADITIONAL: 1,
-    Variant.FULLWIDTH: 2,
-    Variant.SEPARATORS: 3,
-    Variant.HOMOGLYPH: 4,
-    Variant.TYPO: 5,
-    Variant.PINYIN: 6,
-    Variant.HOMOPHONE: 7,
-    Variant.REORDERED: 8,
-}
 # How far after a look-alike brand name to look for the rest of one of its models.
 _MODEL_TAIL_CHARS = 48
 
@@ -67,9 +54,7 @@ class BrandMatcher(Matcher):
         self._typos = typos
         self._cues = cues
         self._build()
-        # Per model spelling: the names its own words are ("xiaomi" in "Xiaomi 13 Ultra").
-        self._words_inside: dict[int, frozenset[bytes]] = {}
-        self._implied = self._names_inside_models()
+        self._implied, self._words_inside = self._names_inside_models()
 
     # --- compiled state ------------------------------------------------------------------
 
@@ -94,21 +79,43 @@ class BrandMatcher(Matcher):
         self._skeleton_alias = list(catalog.skeleton.values())
         self._phonetic_ac = _automaton(list(catalog.phonetic))
         self._phonetic_alias = list(catalog.phonetic.values())
-        # What `_classify` sets aside to compare spellings: separators, spaces, invisibles.
-        self._separators = " \t\u3000" + self._settings.folding.separators + INVISIBLE
+        self._spelling = SpellingJudge(self._settings.folding.separators)
         self._ordinary = frozenset(w.casefold() for w in self._settings.ordinary_words)
-        self._separator_runs = re.compile(f"[\\s{re.escape(self._separators)}]+")
+        shields = {self._simplifier.simplify(w).casefold() for w in self._settings.shields}
+        self._shields = _automaton(sorted(shields))
+        # The names a shield can hide: one inside it (茅台 in 茅台镇) or sharing a word with
+        # it ("new balance" and "balance board"). Other names need no look for shields.
+        shield_words = {w for shield in shields for w in shield.split()}
+        self._shielded = frozenset(
+            alias_id
+            for alias_id, alias in enumerate(self._catalog.aliases)
+            if any(alias.key in shield for shield in shields)
+            or not shield_words.isdisjoint(alias.key.split())
+        )
+        # First words of two-word names: a listing holding one is searched for misspellings
+        # of the second ("New Baance").
+        self._pair_starts = frozenset(
+            name.split(" ", 1)[0].encode("ascii")
+            for name in self._catalog.typo_names
+            if " " in name
+        )
 
-    def _names_inside_models(self) -> dict[int, list[int]]:
-        """The brand names a model's own name holds ("Xiaomi 13 Ultra" holds "Xiaomi"), in the
-        skeleton and phonetic channels: a model found in the plain channel explains them."""
+    def _names_inside_models(
+        self,
+    ) -> tuple[dict[int, list[int]], dict[int, frozenset[bytes]]]:
+        """The brand names a model's own name holds ("Xiaomi 13 Ultra" holds "Xiaomi"), by
+        model spelling: in the skeleton and phonetic channels (a model found in the plain
+        channel explains them there), and as whole words."""
         implied: dict[int, list[int]] = {}
+        words_inside: dict[int, frozenset[bytes]] = {}
         for alias_id, alias in enumerate(self._catalog.aliases):
             if alias.product is None:
                 continue
-            words = set(alias.key.encode("utf-8").translate(_LETTERS_ONLY).split())
-            if words & self._word_names.keys():
-                self._words_inside[alias_id] = frozenset(words & self._word_names.keys())
+            words = (
+                self._word_names.keys() & alias.key.encode("utf-8").translate(_LETTERS_ONLY).split()
+            )
+            if words:
+                words_inside[alias_id] = frozenset(words)
             inside: list[int] = []
             if self._skeleton_ac is not None:
                 found = self._skeleton_ac.find_matches_as_indexes(self._skeleton.fold(alias.key))
@@ -119,7 +126,7 @@ class BrandMatcher(Matcher):
                 inside += [self._phonetic_alias[p] for p, _, _ in found]
             if inside:
                 implied[alias_id] = inside
-        return implied
+        return implied, words_inside
 
     def __getstate__(self) -> dict[str, Any]:
         keep = (
@@ -167,6 +174,13 @@ class BrandMatcher(Matcher):
             else []
         )
         typos = self._typos.find(words) if self._typos else []
+        if self._pair_starts and not self._pair_starts.isdisjoint(words):
+            pairs = [
+                first + b" " + second
+                for first, second in pairwise(words)
+                if first in self._pair_starts
+            ]
+            typos += self._typos.find(pairs)
         if not (named or plain_hits or skeleton_hits or phonetic_hits or typos):
             return None
         channels = Channels(text, simple, plain, skeleton)
@@ -182,16 +196,35 @@ class BrandMatcher(Matcher):
             self._word_mentions(channels, named, typos, mentions, seen)
         # A name in another channel that the plain channel found as often is the real name
         # again: only the others need the (slower) look at where they are.
-        if skeleton_hits and _more_than(skeleton_hits, self._skeleton_alias, seen):
-            mentions.extend(self._skeleton_mentions(channels))
-        if phonetic_hits and _more_than(phonetic_hits, self._phonetic_alias, seen):
+        if skeleton_hits:
+            # A name glued to letters on both sides is part of a longer word ("aila" in
+            # "available"), whatever its case: it need not be looked at.
+            loose = [hit for hit in skeleton_hits if _loose(skeleton, hit[1], hit[2])]
+            if loose and more_than(loose, self._skeleton_alias, seen):
+                mentions.extend(self._skeleton_mentions(channels))
+        if phonetic_hits and more_than(phonetic_hits, self._phonetic_alias, seen):
             mentions.extend(self._phonetic_mentions(channels, phonetic_hits))
-        chosen = _without_overlaps(mentions)
+        chosen = without_overlaps(mentions)
+        if self._shielded and any(m.alias_id in self._shielded for m in chosen):
+            chosen = self._unshielded(channels, chosen)
+        with_model = {m.alias.brand for m in chosen if m.alias.product is not None}
         for mention in chosen:
             mention.product = mention.alias.product
-            if mention.variant is not None and mention.product is None:
+            if mention.product is None and mention.alias.brand not in with_model:
                 self._read_model_after(channels, mention)
         return channels, chosen
+
+    def _unshielded(self, channels: Channels, mentions: list[Mention]) -> list[Mention]:
+        """The mentions not inside a phrase that only holds the name (茅台镇, 三星堆)."""
+        assert self._shields is not None
+        plain = channels.plain
+        shields = []
+        for _, start, end in self._shields.find_matches_as_indexes(plain):
+            if at_word_boundaries(plain, start, end):
+                shields.append(channels.plain_span(start, end))
+        if not shields:
+            return mentions
+        return [m for m in mentions if not any(m.start < e and s < m.end for s, e in shields)]
 
     def _plain_mentions(
         self,
@@ -204,8 +237,12 @@ class BrandMatcher(Matcher):
         aliases = self._catalog.aliases
         for pattern, start, end in hits:
             first, last = self._plain_edges[pattern]
-            if (first and start and char_class(plain[start - 1]) == first) or (
-                last and end < len(plain) and char_class(plain[end]) == last
+            if (
+                (first and start and char_class(plain[start - 1]) == first)
+                or (last and end < len(plain) and char_class(plain[end]) == last)
+            ) and (
+                # Glued to a letter: only a change of case in the original makes it a name.
+                len(plain) != len(text) or not at_word_boundaries(text, start, end)
             ):
                 continue
             alias_id = self._plain_alias[pattern]
@@ -217,7 +254,7 @@ class BrandMatcher(Matcher):
             kind = alias.derived
             if kind is None and simple is not text and text[start:end] != simple[start:end]:
                 kind = Variant.TRADITIONAL
-            mentions.append(Mention(start, end, alias, kind, alias_id=alias_id))
+            mentions.append(Mention(start, end, alias, alias_id, kind))
 
     def _word_mentions(
         self,
@@ -236,6 +273,13 @@ class BrandMatcher(Matcher):
         ]
         found += [(typo.word, typo.alias, Variant.TYPO, typo.distance) for typo in typos]
         for name, alias_id, kind, distance in found:
+            if " " in name:  # a misspelt two-word name: its words, whatever is between
+                first, second = name.split(" ", 1)
+                for pair in re.finditer(rf"(?<![a-z]){first}[^a-z]+{second}(?![a-z])", plain):
+                    start, stop = channels.plain_span(pair.start(), pair.end())
+                    alias = self._catalog.aliases[alias_id]
+                    mentions.append(Mention(start, stop, alias, alias_id, kind, distance))
+                continue
             at = plain.find(name)
             while at >= 0:
                 end = at + len(name)
@@ -253,7 +297,7 @@ class BrandMatcher(Matcher):
                             kind_here = alias.derived
                         else:
                             kind_here = kind
-                        mentions.append(Mention(start, stop, alias, kind_here, distance))
+                        mentions.append(Mention(start, stop, alias, alias_id, kind_here, distance))
                 at = plain.find(name, end)
 
     def _skeleton_mentions(self, channels: Channels) -> list[Mention]:
@@ -269,11 +313,12 @@ class BrandMatcher(Matcher):
             if not at_word_boundaries(text, start, end):
                 continue
             written = simple[start:end]
-            if self._ordinary and compact(written.casefold(), self._separators) in self._ordinary:
+            if self._ordinary and self._spelling.closed(written) in self._ordinary:
                 continue  # "lining" is a jacket's, even if "Li-Ning" closes up to it
-            alias = self._catalog.aliases[alias_of[pattern]]
-            kind = alias.derived or self._classify(text[start:end], written, alias)
-            mentions.append(Mention(start, end, alias, kind))
+            alias_id = alias_of[pattern]
+            alias = self._catalog.aliases[alias_id]
+            kind = alias.derived or self._spelling.variant(text[start:end], written, alias)
+            mentions.append(Mention(start, end, alias, alias_id, kind))
         return mentions
 
     def _phonetic_mentions(
@@ -283,7 +328,8 @@ class BrandMatcher(Matcher):
         text, simple = channels.original, channels.simple
         mentions = []
         for pattern, start, end in hits:
-            alias = self._catalog.aliases[self._phonetic_alias[pattern]]
+            alias_id = self._phonetic_alias[pattern]
+            alias = self._catalog.aliases[alias_id]
             written = simple[start:end]
             if written == alias.key:
                 kind = Variant.TRADITIONAL if text[start:end] != written else None
@@ -294,62 +340,31 @@ class BrandMatcher(Matcher):
                 # sound like one of them turn up in most Chinese texts. Evasions keep a
                 # character (晓米, 华伪) so that buyers still recognise the name.
                 continue
-            mentions.append(Mention(start, end, alias, kind))
+            mentions.append(Mention(start, end, alias, alias_id, kind))
         return mentions
 
-    def _classify(self, original: str, simple: str, alias: Alias) -> Variant | None:
-        """How a span found in the skeleton channel differs from the registered spelling."""
-        key, separators = alias.key, self._separators
-        folded = simple.casefold()
-        if folded == key:
-            return Variant.TRADITIONAL if original != simple else None
-        closed_key = compact(key, separators)
-        if compact(folded, separators) == closed_key:
-            if self._pulled_apart(folded, alias):
-                return Variant.SEPARATORS
-            return Variant.TRADITIONAL if original != simple else None
-        normalized = nfkc_casefold(simple)
-        if compact(normalized, separators) == closed_key:
-            return (
-                Variant.SEPARATORS if self._pulled_apart(normalized, alias) else Variant.FULLWIDTH
-            )
-        return Variant.HOMOGLYPH
-
-    def _pulled_apart(self, span: str, alias: Alias) -> bool:
-        """Whether `span` has more breaks than the registered spelling: "Sam sung" does; for a
-        model one more is how people write ("Mate 40Pro", "iPhone15 Pro")."""
-        gaps = len(self._separator_runs.findall(span.strip()))
-        allowed = len(self._separator_runs.findall(alias.key))
-        return gaps > allowed + (1 if alias.product is not None else 0)
-
     def _read_model_after(self, channels: Channels, mention: Mention) -> None:
-        """Finds the rest of one of the brand's models right after a look-alike brand name:
-        晓米13 Ultra is "Xiaomi 13 Ultra" with the brand disguised."""
+        """Finds the rest of one of the brand's models right after a brand name: "MI Smart
+        Band8" is the "Xiaomi Smart Band 8", 晓米13 Ultra is "Xiaomi 13 Ultra" disguised."""
         remainders = self._catalog.remainders.get(mention.alias.brand)
         if not remainders:
             return
         tail_text = channels.simple[mention.end : mention.end + _MODEL_TAIL_CHARS]
-        channel, starts = self._skeleton.align(tail_text)
-        tail = channel.replace(b" ", b"")
+        spaced = self._skeleton.fold(tail_text)
+        closed = spaced.replace(b" ", b"")
         for rest, product in remainders:
-            if not tail.startswith(rest):
+            if not closed.startswith(rest):
                 continue
-            if (
-                len(tail) > len(rest)
-                and _byte_class(tail[len(rest) - 1]) == _byte_class(tail[len(rest)]) != 0
-            ):
-                continue  # "13" must not be read in "135"
+            # Where the model's last byte lies with the spaces: what follows it there must
+            # not continue it ("13" is not in "135", but is in "13 256GB").
+            last = _nth_non_space(spaced, len(rest))
+            after = spaced[last + 1 : last + 2]
+            if after and _byte_class(spaced[last]) == _byte_class(after[0]) != 0:
+                continue
             mention.product = product
-            # Where the model's last byte lies in the spaced channel, then in the text.
-            seen = 0
-            for offset, byte in enumerate(channel):
-                if byte != 0x20:
-                    seen += 1
-                    if seen == len(rest):
-                        mention.product_end = (
-                            mention.end + span_in_original(starts, offset, offset + 1)[1]
-                        )
-                        break
+            channel, starts = self._skeleton.align(tail_text)
+            if channel == spaced:
+                mention.product_end = mention.end + span_in_original(starts, last, last + 1)[1]
             return
 
     # --- what the mentions make of the listing ---------------------------------------------
@@ -391,36 +406,32 @@ def _bytes_automaton(patterns: list[bytes]) -> BytesAhoCorasick | None:
     return BytesAhoCorasick(patterns, matchkind=MatchKind.LeftmostLongest) if patterns else None
 
 
-def _more_than(hits: list[tuple[int, int, int]], alias_of: list[int], seen: dict[int, int]) -> bool:
-    """Whether some alias occurs in `hits` more often than `seen` counts it."""
-    counts: dict[int, int] = {}
-    for pattern, _, _ in hits:
-        alias_id = alias_of[pattern]
-        counts[alias_id] = count = counts.get(alias_id, 0) + 1
-        if count > seen.get(alias_id, 0):
-            return True
-    return False
-
-
-def _without_overlaps(mentions: list[Mention]) -> list[Mention]:
-    """The longest, then least altered mentions that do not overlap, in text order."""
-    if len(mentions) < 2:
-        return mentions
-    mentions.sort(key=lambda m: (m.start - m.end, _RANK[m.variant], m.start))
-    chosen: list[Mention] = []
-    for mention in mentions:
-        if all(mention.end <= c.start or mention.start >= c.end for c in chosen):
-            chosen.append(mention)
-    chosen.sort(key=lambda m: m.start)
-    return chosen
-
-
 # Keeps ASCII letters and turns every other byte into a space: `.split()` then gives words.
 _LETTERS_ONLY = bytes(b if 0x61 <= b <= 0x7A else 0x20 for b in range(256))
 
 
 def _is_letter_run(key: str) -> bool:
     return key.isascii() and key.isalpha()
+
+
+def _loose(channel: bytes, start: int, end: int) -> bool:
+    """Whether a match in the skeleton channel is free of letters on at least one side."""
+    before = channel[start - 1] if start else 0x20
+    after = channel[end] if end < len(channel) else 0x20
+    return not (0x61 <= before <= 0x7A and 0x61 <= channel[start] <= 0x7A) or not (
+        0x61 <= after <= 0x7A and 0x61 <= channel[end - 1] <= 0x7A
+    )
+
+
+def _nth_non_space(data: bytes, count: int) -> int:
+    """The offset of the `count`-th byte of `data` that is not a space."""
+    seen = 0
+    for offset, byte in enumerate(data):
+        if byte != 0x20:
+            seen += 1
+            if seen == count:
+                return offset
+    return len(data) - 1
 
 
 def _byte_class(byte: int) -> int:

@@ -5,11 +5,13 @@ A listing is searched in a few channels, each a normalized copy of its text:
 - plain: simplified Chinese (OpenCC t2s, only when the text has traditional characters), case
   folded. It keeps the length of the text, so a match in it is a span of the original.
 - skeleton (bytes): NFKC and case folded, confusable characters replaced by their Unicode TR39
-  skeleton, look-alikes that survive the skeleton (1 l I i, 0 O, rn m) folded together, and
-  separators and invisible characters deleted. "Xiaom1", "X-i-a-o-m-i", "ＸＩＡＯＭＩ" and
-  "Xiaomi" read the same here. It is the compact channel too: names pushed apart close up.
-- phonetic: every Han character replaced by one private-use character standing for its
-  toneless pinyin syllable, so 晓米, 小米 and 小蜜 read the same; one character per character.
+  skeleton, look-alikes that survive the skeleton (1 l I i, 0 O, rn m) folded together,
+  separators and invisible characters deleted, runs of spaces made one. "Xiaom1",
+  "X-i-a-o-m-i", "ＸＩＡＯＭＩ", "ХІАОМІ" and "Xiaomi" read the same here; names split by a
+  space ("Sam sung", "小 米") are looked for as spellings of their own.
+- phonetic: every Han character replaced by one character standing for its toneless pinyin
+  syllable, every other character by a filler, so 晓米, 小米 and 小蜜 read the same; one
+  character per character.
 
 The tables are computed once per process (a few tenths of a second) and shared by all matchers.
 Per listing, the channels are built with C-speed string operations only (`str.casefold`, ICU
@@ -76,16 +78,54 @@ def char_class(char: str) -> int:
 
 def at_word_boundaries(text: str, start: int, end: int) -> bool:
     """Whether `text[start:end]` is not glued to letters (digits) on a side where it begins
-    (ends) with a letter (digit): "MI" is not in "mini", "P40" is not in "P400"."""
+    (ends) with a letter (digit): "MI" is not in "mini", "P40" is not in "P400". A change of
+    case is a boundary too, as sellers glue names to models: "NIKEairmax", "PRADAGalleria",
+    "MonclerCyclone" (but "Miami" and "MIAMI" hold no "MI")."""
     if start > 0:
         first = char_class(text[start])
-        if first and char_class(text[start - 1]) == first:
+        glued = first and char_class(text[start - 1]) == first
+        if glued and (
+            first != 1 or not (_case_break(text, start) or _capitals_before(text, start, end))
+        ):
             return False
     if end < len(text):
         last = char_class(text[end - 1])
-        if last and char_class(text[end]) == last:
+        glued = last and char_class(text[end]) == last
+        if glued and (last != 1 or not (_case_break(text, end) or _capitals_end(text, start, end))):
             return False
     return True
+
+
+def _unwide(char: str) -> str:
+    code = ord(char)
+    return chr(code - 0xFEE0) if 0xFF01 <= code <= 0xFF5E else char
+
+
+def _case_break(text: str, at: int) -> bool:
+    """A lower-case letter before an upper-case one: "newBalance", "MonclerCyclone"."""
+    return _unwide(text[at - 1]).islower() and _unwide(text[at]).isupper()
+
+
+def _capitals_before(text: str, start: int, end: int) -> bool:
+    """A capitalized name right after a word in capitals: "COACHTabby"."""
+    return (
+        end - start >= 2
+        and _unwide(text[start - 1]).isupper()
+        and _unwide(text[start]).isupper()
+        and _unwide(text[start + 1]).islower()
+    )
+
+
+def _capitals_end(text: str, start: int, end: int) -> bool:
+    """A name in capitals ending where a word in lower case ("NIKEairmax") or a capitalized
+    word ("PRADAGalleria") begins."""
+    name = text[start:end]
+    if len(name) < 2 or not all(_unwide(c).isupper() for c in name if c.isalpha()):
+        return False
+    after = _unwide(text[end])
+    if after.islower():
+        return True
+    return after.isupper() and end + 1 < len(text) and _unwide(text[end + 1]).islower()
 
 
 def char_starts(lengths: Iterable[int]) -> list[int]:
@@ -214,6 +254,14 @@ class Skeleton:
             self._table[ord(char)] = folded
         for char in other_separators:
             self._table[ord(char)] = ""
+        # Symbols slipped between letters (耐❤克, Nike®) are separators too; not those that
+        # are letters in a circle or a square (Ⓧ, ㎏).
+        for code in range(0x80, 0x10000):
+            char = chr(code)
+            if unicodedata.category(char) == "So" and not any(
+                c.isalnum() for c in _NFKC_CASEFOLD.normalize(char)
+            ):
+                self._table.setdefault(code, "")
         self._runs = re.compile(_char_class(chr(code) for code in self._table) + "+")
         self._pieces: dict[str, bytes] = {}
 
@@ -276,8 +324,11 @@ class Skeleton:
 
 
 def compact(text: str, separators: str) -> str:
-    """`text` without separators and invisible characters."""
-    return text.translate(_deletion_table(separators + INVISIBLE))
+    """`text` without separators, invisible characters and symbols (❤, ®)."""
+    closed = text.translate(_deletion_table(separators + INVISIBLE))
+    if closed.isascii():
+        return closed
+    return "".join(c for c in closed if unicodedata.category(c) != "So")
 
 
 @cache
@@ -317,6 +368,7 @@ def phonetic_key(han: str) -> str | None:
     return None if _FILLER in key or len(key) != len(han) else key
 
 
-def pinyin(han: str) -> str:
-    """The toneless pinyin of a Han name as one Latin word (苹果 → pingguo), read as a phrase."""
-    return "".join(lazy_pinyin(han, style=Style.NORMAL))
+def pinyin(han: str) -> list[str]:
+    """The toneless pinyin syllables of a Han name (苹果 → ping, guo), read as a phrase."""
+    syllables: list[str] = lazy_pinyin(han, style=Style.NORMAL)
+    return syllables
