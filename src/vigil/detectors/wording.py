@@ -12,6 +12,7 @@ This module also holds the text folding and whole-term search the price and sell
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -225,7 +226,9 @@ class Negation:
         self._after = tuple(sorted({fold(cue) for cue in after if cue.strip()}, key=len))
         self._reach = max((len(cue) for cue in (*self._before, *self._after)), default=0) + 2
 
-    def __call__(self, text: str, start: int, end: int) -> bool:
+    def __call__(self, text: str, start: int, end: int, depth: int = 0) -> bool:
+        if depth < 2 and self._coordinated_with_negated(text, start, depth):
+            return True
         before = text[max(0, start - self._reach) : start].rstrip(" ,，:：、-")
         for article in (" a", " an", " the"):  # "never a replica" is "never replica"
             if before.endswith(article):
@@ -248,6 +251,28 @@ class Negation:
                 ):
                     return True
         return False
+
+    def _coordinated_with_negated(self, text: str, start: int, depth: int) -> bool:
+        """ "We do not sell replicas or fakes", 不卖高仿和A货: a term joined by or/and/和 to a
+        negated one is negated too."""
+        head = text[:start].rstrip()
+        for joint in _JOINTS:
+            latin = joint.isascii() and joint.isalpha()
+            if not head.endswith(joint) or (latin and head[: -len(joint)][-1:] != " "):
+                continue
+            before = head[: -len(joint)].rstrip()
+            end = len(before)
+            if before[-1:].isascii():
+                word = _LAST_WORD.search(before)
+                return word is not None and self(text, word.start(), end, depth + 1)
+            # Chinese has no spaces: try the last two to four characters as the term.
+            return any(self(text, end - size, end, depth + 1) for size in (2, 3, 4))
+        return False
+
+
+# Words that join two terms under one negation, and the word before them.
+_JOINTS = ("or", "and", "nor", "或", "和", "及", "与", "、", "/", ",", "，")
+_LAST_WORD = re.compile(r"[A-Za-z0-9:+]+$")
 
 
 # --- The wording detector ------------------------------------------------------------------
@@ -356,6 +381,11 @@ class WordingMatcher(Matcher):
                 if term_id not in seen:
                     span = text[origin[start] : origin[end - 1] + 1]
                     seen[term_id] = (field, span, origin[start])
+        if findings.product and seen:
+            # A term that is part of the product's registered name ("Zippo 1941 Replica") is
+            # the name, not a confession.
+            model = fold(findings.product)
+            seen = {t: v for t, v in seen.items() if self._terms[t].term not in model}
         if not seen:
             return []
         factor = self._role_factors.get(findings.role, 1.0)

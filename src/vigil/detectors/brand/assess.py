@@ -15,6 +15,9 @@ from vigil.domain.assessment import Signal
 from vigil.domain.listing import Listing
 
 DETECTOR = "brand"
+# Variants that are also ordinary ways of writing: they weigh fully only in a listing that
+# writes everything else the other way.
+_SCRIPT_VARIANTS = frozenset({Variant.TRADITIONAL, Variant.FULLWIDTH})
 
 
 class Assessor:
@@ -28,6 +31,7 @@ class Assessor:
         cue_index: CueIndex,
         listing: Listing,
         text: str,
+        simple: str,
         mentions: list[Mention],
         cues: list[Cue],
         context: Callable[[], list[Cue]],
@@ -36,6 +40,7 @@ class Assessor:
         self._catalog = catalog
         self._cue_index = cue_index
         self._text = text
+        self._simple = simple  # `text` in simplified Chinese, character for character
         self._title_chars = len(listing.title)
         self._mentions = mentions
         self._cues = cues  # nominative cues ("for", "case") near the names
@@ -221,7 +226,8 @@ class Assessor:
         def weight(m: Mention) -> float:
             assert m.variant is not None
             pair = weights[m.variant]
-            return pair.corroborated if corroborated else pair.alone
+            deliberate = m.variant not in _SCRIPT_VARIANTS or self._script_mixed(m)
+            return pair.corroborated if corroborated and deliberate else pair.alone
 
         strongest = max(candidates, key=weight)
         assert strongest.variant is not None
@@ -234,6 +240,17 @@ class Assessor:
         return self._signal(
             "brand_variant", brand_id, weight(strongest), evidence, explanation, details
         )
+
+    def _script_mixed(self, mention: Mention) -> bool:
+        """Whether only the name is written in the other script. Traditional characters in a
+        traditional-Chinese listing are how Taiwan and Hong Kong write, full-width letters in a
+        full-width title how some input methods type; the name alone in that script, in a
+        listing written otherwise, is a way around keyword filters."""
+        rest = self._text[: mention.start] + self._text[mention.end :]
+        if mention.variant is Variant.TRADITIONAL:
+            simple = self._simple[: mention.start] + self._simple[mention.end :]
+            return rest == simple and any("\u4e00" <= ch <= "\u9fff" for ch in rest)
+        return any(ch.isascii() and ch.isalnum() for ch in rest)
 
     def _mention_signal(self, mention: Mention) -> Signal:
         field, start, end, evidence = self._where(mention)

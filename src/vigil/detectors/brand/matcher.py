@@ -69,6 +69,11 @@ class BrandMatcher(Matcher):
         self._word_names = {
             k.encode("ascii"): v for k, v in catalog.plain.items() if _is_letter_run(k)
         }
+        # Lengths of the names that may be glued to a model ("OPPOA57", "vivoY67"), longest
+        # first; shorter names glued to letters are too likely to be parts of other words.
+        self._glue_lengths = sorted(
+            {len(k) for k in self._word_names if len(k) >= _GLUED_NAME_MIN}, reverse=True
+        )
         phrases = {k: v for k, v in catalog.plain.items() if not _is_letter_run(k)}
         self._plain_ac = _automaton(list(phrases))
         self._plain_alias = list(phrases.values())
@@ -163,6 +168,7 @@ class BrandMatcher(Matcher):
         plain = simple.lower() if ascii_only else simple.casefold()
         words = plain.encode("utf-8").translate(_LETTERS_ONLY).split()
         named = self._word_names.keys() & words
+        glued = self._glued(words, named) if self._glue_lengths else []
         plain_hits = self._plain_ac.find_matches_as_indexes(plain) if self._plain_ac else []
         skeleton = self._skeleton.fold(simple)
         skeleton_hits = (
@@ -181,12 +187,14 @@ class BrandMatcher(Matcher):
                 if first in self._pair_starts
             ]
             typos += self._typos.find(pairs)
-        if not (named or plain_hits or skeleton_hits or phonetic_hits or typos):
+        if not (named or glued or plain_hits or skeleton_hits or phonetic_hits or typos):
             return None
         channels = Channels(text, simple, plain, skeleton)
         mentions: list[Mention] = []
         seen: dict[int, int] = {}  # how often the plain channel found each alias
         self._plain_mentions(channels, plain_hits, mentions, seen)
+        if glued:
+            self._glued_mentions(channels, glued, mentions, seen)
         if named and mentions:
             # A name that is a word of a model found is part of that model; should it also
             # stand alone, the skeleton channel finds it there.
@@ -300,6 +308,52 @@ class BrandMatcher(Matcher):
                         mentions.append(Mention(start, stop, alias, alias_id, kind_here, distance))
                 at = plain.find(name, end)
 
+    def _glued(self, words: list[bytes], named: set[bytes]) -> list[tuple[bytes, bytes]]:
+        """(word, name) for letter runs that begin with a registered one-word name but are
+        longer: Chinese listings glue names to models ("OPPOA57", "AppleiPhone8")."""
+        found = []
+        for word in words:
+            if word in named or len(word) <= _GLUED_NAME_MIN:
+                continue
+            for size in self._glue_lengths:
+                if size < len(word) and word[:size] in self._word_names:
+                    found.append((word, word[:size]))
+                    break
+        return found
+
+    def _glued_mentions(
+        self,
+        channels: Channels,
+        glued: list[tuple[bytes, bytes]],
+        mentions: list[Mention],
+        seen: dict[int, int],
+    ) -> None:
+        """Keep a glued name only where the rest reads as a model: a letter or two before a
+        digit ("OPPOA57", "vivoX9s") or a camel-cased word ("AppleiPhone"). "Vivobook" and
+        "Applebee" stay words of their own."""
+        plain, text = channels.plain, channels.original
+        if len(plain) != len(text):
+            return  # case folding changed lengths; too rare to map for this
+        for word, name in glued:
+            run = word.decode("ascii")
+            at = plain.find(run)
+            while at >= 0:
+                end = at + len(run)
+                whole = (at == 0 or not "a" <= plain[at - 1] <= "z") and (
+                    end == len(plain) or not "a" <= plain[end] <= "z"
+                )
+                rest = text[at + len(name) : end]
+                model_like = (len(rest) <= 2 and end < len(text) and text[end].isdigit()) or (
+                    _CAMEL.match(rest) is not None
+                )
+                if whole and model_like:
+                    alias_id = self._word_names[name]
+                    seen[alias_id] = seen.get(alias_id, 0) + 1
+                    alias = self._catalog.aliases[alias_id]
+                    stop = at + len(name)
+                    mentions.append(Mention(at, stop, alias, alias_id, alias.derived))
+                at = plain.find(run, end)
+
     def _skeleton_mentions(self, channels: Channels) -> list[Mention]:
         automaton, alias_of = self._skeleton_ac, self._skeleton_alias
         assert automaton is not None  # there were hits
@@ -391,6 +445,7 @@ class BrandMatcher(Matcher):
             cue_index=self._cues,
             listing=listing,
             text=channels.original,
+            simple=channels.simple,
             mentions=mentions,
             cues=cues_near(self._cues.nominative_near),
             context=lambda: cues_near(self._cues.context_near),
@@ -407,6 +462,10 @@ def _bytes_automaton(patterns: list[bytes]) -> BytesAhoCorasick | None:
 
 
 # Keeps ASCII letters and turns every other byte into a space: `.split()` then gives words.
+# The shortest one-word name recognised when glued to the model that follows it.
+_GLUED_NAME_MIN = 4
+# A camel-cased word: lower-case letters, then an upper-case one ("iPhone", "eSIM").
+_CAMEL = re.compile(r"[a-z]+[A-Z]")
 _LETTERS_ONLY = bytes(b if 0x61 <= b <= 0x7A else 0x20 for b in range(256))
 
 
