@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -15,19 +16,21 @@ class Verdict(StrEnum):
     CLEAR = "clear"
 
 
-class Signal(BaseModel):
-    """One piece of evidence a detector found, with its log-odds weight."""
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One piece of evidence a detector found, with its log-odds weight.
 
-    model_config = ConfigDict(frozen=True)
+    A plain dataclass, not a pydantic model: matchers make millions of these, and validating
+    each would cost more than finding it. Assessments validate their signals when read."""
 
     detector: str
     kind: str
-    asset: str | None = None
     weight: float
     evidence: str
     explanation: str
+    asset: str | None = None
     # Extension: machine-readable detail (the variant seen, a price ratio, a span).
-    details: dict[str, str | float | int | bool | None] = Field(default_factory=dict)
+    details: dict[str, str | float | int | bool | None] = field(default_factory=dict)
 
 
 class Assessment(BaseModel):

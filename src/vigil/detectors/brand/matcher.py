@@ -74,6 +74,9 @@ class BrandMatcher(Matcher):
         self._glue_lengths = sorted(
             {len(k) for k in self._word_names if len(k) >= _GLUED_NAME_MIN}, reverse=True
         )
+        self._glue_heads = frozenset(
+            k[:_GLUED_NAME_MIN] for k in self._word_names if len(k) >= _GLUED_NAME_MIN
+        )
         phrases = {k: v for k, v in catalog.plain.items() if not _is_letter_run(k)}
         self._plain_ac = _automaton(list(phrases))
         self._plain_alias = list(phrases.values())
@@ -312,8 +315,11 @@ class BrandMatcher(Matcher):
         """(word, name) for letter runs that begin with a registered one-word name but are
         longer: Chinese listings glue names to models ("OPPOA57", "AppleiPhone8")."""
         found = []
+        heads = self._glue_heads
         for word in words:
-            if word in named or len(word) <= _GLUED_NAME_MIN:
+            if len(word) <= _GLUED_NAME_MIN or word[:_GLUED_NAME_MIN] not in heads:
+                continue
+            if word in named:
                 continue
             for size in self._glue_lengths:
                 if size < len(word) and word[:size] in self._word_names:
