@@ -226,3 +226,23 @@ def test_folding_with_offsets_agrees_with_folding(text: str) -> None:
     assert len(origin) == len(folded)
     assert origin == sorted(origin)
     assert all(0 <= i < len(text) for i in origin)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["We do not sell replicas or fakes.", "不卖高仿和A货", "no AAA or 1:1 copies here"],
+)
+def test_terms_joined_to_a_negated_one_are_negated_too(matcher: WordingMatcher, text: str) -> None:
+    assert signals(matcher, "小米6 全新", text) == []
+
+
+def test_a_joined_term_without_negation_still_counts(matcher: WordingMatcher) -> None:
+    assert {s.evidence for s in signals(matcher, "小米6 高仿和A货")} == {"高仿", "A货"}
+
+
+def test_a_term_that_is_part_of_the_model_name_is_the_name(matcher: WordingMatcher) -> None:
+    listing = make_listing("ZIPPO 1941 Replica Brushed Chrome 打火机")
+    zippo = Findings(brand="Zippo", product="1941 Replica Brushed Chrome", role=Role.PRODUCT)
+    assert matcher.match(listing, zippo) == []
+    other = Findings(brand="Zippo", product="Armor Case", role=Role.PRODUCT)
+    assert [s.details["term"] for s in matcher.match(listing, other)] == ["replica"]

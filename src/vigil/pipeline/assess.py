@@ -148,9 +148,9 @@ class Assessor:
         )
         spill = orjson.dumps(
             {
-                "listing": listing.model_dump(
-                    mode="json", exclude_none=True, exclude_defaults=True
-                ),
+                # The record as read: already validated, and dumped in normal form again only
+                # for the listings pass two stores (see `stored_listing`).
+                "listing": payload,
                 "facts": [
                     facts.platform,
                     facts.listing_id,
