@@ -21,10 +21,10 @@ from typing import Any, ClassVar
 import icu
 import opencc
 import yaml
-from ahocorasick_rs import AhoCorasick
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vigil.detectors.base import Detector, Findings, Matcher, Role
+from vigil.detectors.search import TextAutomaton
 from vigil.domain.assessment import Signal
 from vigil.domain.listing import Listing
 from vigil.domain.registry import Registry
@@ -148,7 +148,7 @@ class TermIndex:
             for spelling in gapped_spellings(pattern):
                 spellings.setdefault(spelling, i)
         self._spelling_pattern = list(spellings.values())
-        self._automaton = AhoCorasick(list(spellings)) if spellings else None
+        self._automaton = TextAutomaton(list(spellings)) if spellings else None
         self._left = [is_word_char(p[0]) for p in self._patterns]
         self._right = [
             is_word_char(p[-1]) and not open_right
@@ -171,7 +171,7 @@ class TermIndex:
         """(pattern index, start, end) of the terms found in folded `text`, left to right."""
         if self._automaton is None:
             return []
-        raw = self._automaton.find_matches_as_indexes(text, overlapping=True)
+        raw = self._automaton.find(text, overlapping=True)
         if not raw:
             return []
         accepted: list[tuple[int, int, int]] = []

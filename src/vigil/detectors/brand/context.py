@@ -8,10 +8,11 @@ import re
 from enum import IntEnum
 from typing import NamedTuple
 
-from ahocorasick_rs import AhoCorasick, MatchKind
+from ahocorasick_rs import MatchKind
 
 from vigil.detectors.brand.config import Context, Nominative
 from vigil.detectors.brand.normalize import INVISIBLE, at_word_boundaries, char_class
+from vigil.detectors.search import TextAutomaton
 
 # Punctuation that may sit between a cue and a name, or between names: "适用于苹果/华为/小米".
 _LIST_PUNCTUATION = ",;:/|&()[]（）【】《》、，；：“”\"'"
@@ -121,7 +122,7 @@ class _Searcher:
         reach: int,
     ) -> None:
         self._automaton = (
-            AhoCorasick(patterns, matchkind=MatchKind.LeftmostLongest) if patterns else None
+            TextAutomaton(patterns, matchkind=MatchKind.LeftmostLongest) if patterns else None
         )
         self._meanings = meanings
         self._bounded = [bool(char_class(p[0]) or char_class(p[-1])) for p in patterns]
@@ -143,7 +144,7 @@ class _Searcher:
         cues: list[Cue] = []
         for low, high in windows:
             window = plain[low:high]
-            for index, start, end in self._automaton.find_matches_as_indexes(window):
+            for index, start, end in self._automaton.find(window):
                 start, end = low + start, low + end
                 # Boundaries in the whole text: a window may begin inside a word.
                 if self._bounded[index] and not at_word_boundaries(plain, start, end):

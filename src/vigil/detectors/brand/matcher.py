@@ -28,6 +28,7 @@ from vigil.detectors.brand.normalize import (
     span_in_original,
 )
 from vigil.detectors.brand.spelling import SpellingJudge
+from vigil.detectors.search import TextAutomaton
 from vigil.domain.assessment import Signal
 from vigil.domain.listing import Listing
 
@@ -78,14 +79,14 @@ class BrandMatcher(Matcher):
             k[:_GLUED_NAME_MIN] for k in self._word_names if len(k) >= _GLUED_NAME_MIN
         )
         phrases = {k: v for k, v in catalog.plain.items() if not _is_letter_run(k)}
-        self._plain_ac = _automaton(list(phrases))
+        self._plain_ac = _text_automaton(list(phrases))
         self._plain_alias = list(phrases.values())
         # The class (letter, digit) of each pattern's first and last character: a Latin
         # pattern must not touch a character of the same class.
         self._plain_edges = [(char_class(k[0]), char_class(k[-1])) for k in phrases]
         self._skeleton_ac = _bytes_automaton(list(catalog.skeleton))
         self._skeleton_alias = list(catalog.skeleton.values())
-        self._phonetic_ac = _automaton(list(catalog.phonetic))
+        self._phonetic_ac = _text_automaton(list(catalog.phonetic))
         self._phonetic_alias = list(catalog.phonetic.values())
         self._spelling = SpellingJudge(self._settings.folding.separators)
         self._ordinary = frozenset(w.casefold() for w in self._settings.ordinary_words)
@@ -130,7 +131,7 @@ class BrandMatcher(Matcher):
                 inside += [self._skeleton_alias[p] for p, _, _ in found]
             if self._phonetic_ac is not None:
                 sounds = alias.key.translate(self._phonetic_table)
-                found = self._phonetic_ac.find_matches_as_indexes(sounds)
+                found = self._phonetic_ac.find(sounds)
                 inside += [self._phonetic_alias[p] for p, _, _ in found]
             if inside:
                 implied[alias_id] = inside
@@ -172,13 +173,13 @@ class BrandMatcher(Matcher):
         words = plain.encode("utf-8").translate(_LETTERS_ONLY).split()
         named = self._word_names.keys() & words
         glued = self._glued(words, named) if self._glue_lengths else []
-        plain_hits = self._plain_ac.find_matches_as_indexes(plain) if self._plain_ac else []
+        plain_hits = self._plain_ac.find(plain) if self._plain_ac else []
         skeleton = self._skeleton.fold(simple)
         skeleton_hits = (
             self._skeleton_ac.find_matches_as_indexes(skeleton) if self._skeleton_ac else []
         )
         phonetic_hits = (
-            self._phonetic_ac.find_matches_as_indexes(text.translate(self._phonetic_table))
+            self._phonetic_ac.find(text.translate(self._phonetic_table))
             if self._phonetic_ac and not ascii_only
             else []
         )
@@ -467,11 +468,15 @@ def _bytes_automaton(patterns: list[bytes]) -> BytesAhoCorasick | None:
     return BytesAhoCorasick(patterns, matchkind=MatchKind.LeftmostLongest) if patterns else None
 
 
-# Keeps ASCII letters and turns every other byte into a space: `.split()` then gives words.
+def _text_automaton(patterns: list[str]) -> TextAutomaton | None:
+    return TextAutomaton(patterns, matchkind=MatchKind.LeftmostLongest) if patterns else None
+
+
 # The shortest one-word name recognised when glued to the model that follows it.
 _GLUED_NAME_MIN = 4
 # A camel-cased word: lower-case letters, then an upper-case one ("iPhone", "eSIM").
 _CAMEL = re.compile(r"[a-z]+[A-Z]")
+# Keeps ASCII letters and turns every other byte into a space: `.split()` then gives words.
 _LETTERS_ONLY = bytes(b if 0x61 <= b <= 0x7A else 0x20 for b in range(256))
 
 
