@@ -7,7 +7,7 @@ export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench evaluate clean
+.PHONY: demo test lint browser format bench evaluate clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Vigil needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
@@ -28,11 +28,27 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-test: lint
+# The browser tests drive Debian's chromium (never a downloaded browser). Installed here when
+# missing and we may (root with apt); otherwise only a note, and those tests skip saying why.
+CHROMIUM ?= $(or $(VIGIL_CHROMIUM),/usr/bin/chromium)
+browser:
+	@if [ -x "$(CHROMIUM)" ] || command -v chromium >/dev/null 2>&1; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	    || echo "note: chromium could not be installed; the browser tests will be skipped"; \
+	else \
+	  echo "note: chromium is not installed, so the browser tests will be skipped;" \
+	       "install it with: sudo apt-get install -y chromium"; \
+	fi
+
+test: lint browser
 	$(BIN)/pytest -q -n 2
 
 bench: $(STAMP)
 	$(BIN)/python bench/scan_text.py
+	$(BIN)/python bench/api.py
 
 evaluate: $(STAMP)
 	$(BIN)/python bench/evaluate_sample.py

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
 
     home: Path = Path("vigil-data")
     database_url: str | None = None
+    # The web platform's limits: request bodies in general, and uploads (listing batches,
+    # registry files) in particular.
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_upload_bytes: int = 64 * 1024 * 1024
+    # Session cookies are marked Secure when served over HTTPS; set this to force it either way
+    # (e.g. true behind a proxy that terminates TLS).
+    cookie_secure: bool | None = None
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -85,3 +85,14 @@ def test_rescanning_a_listing_updates_it_and_replaces_its_signals(store: Store) 
     assert len(rows) == 1
     assert (rows[0].title, rows[0].verdict, rows[0].scan_id) == ("小米 正品", "needs_review", "s2")
     assert kinds == ["c"] and signal_count == 1
+
+
+def test_migrations_build_exactly_the_tables_the_code_declares(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from vigil.store.tables import Base
+
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from vigil import __version__
-from vigil.cli import demo, evaluate, registry, sample, scan
+from vigil.cli import demo, evaluate, people, registry, sample, scan, serve
 
 app = typer.Typer(
     name="vigil",
@@ -19,6 +19,9 @@ app.command("scan")(scan.command)
 app.command("sample")(sample.command)
 app.command("evaluate")(evaluate.command)
 app.command("demo")(demo.command)
+app.command("serve")(serve.command)
+app.add_typer(people.member_app, name="member")
+app.add_typer(people.user_app, name="user")
 
 
 def _version(value: bool) -> None:

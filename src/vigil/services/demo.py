@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vigil.errors import VigilError
+from vigil.services.demo_platform import DemoUser, seed_platform
 from vigil.services.evaluate import Evaluation, evaluate
 from vigil.services.registry import LoadReport, load_registry
 from vigil.services.sample import write_sample
 from vigil.services.scan import ScanSummary, scan
-from vigil.settings import ScanConfig
+from vigil.settings import ScanConfig, Settings
 from vigil.store.db import Store
 
 
@@ -19,11 +20,21 @@ class DemoResult:
     registry: LoadReport
     scan: ScanSummary
     evaluation: Evaluation
+    users: list[DemoUser]
 
 
 def run_demo(
-    store: Store, folder: Path, *, config: ScanConfig, listings: int, seed: int, workers: int = 1
+    store: Store,
+    settings: Settings,
+    folder: Path,
+    *,
+    config: ScanConfig,
+    listings: int,
+    seed: int,
+    workers: int = 1,
 ) -> DemoResult:
+    """Write the sample, load and scan it (writing `folder/scan`), evaluate the scan, then set up
+    the web platform's members, uploads, scan runs and demo users on the same store."""
     sample = write_sample(folder, listings=listings, seed=seed)
     report = load_registry(store, sample.registry)
     if report.problems:
@@ -32,4 +43,5 @@ def run_demo(
         store, [str(sample.listings_path)], folder / "scan", config=config, workers=workers
     )
     evaluation = evaluate(folder / "scan" / "assessments.jsonl", sample.truth)
-    return DemoResult(report, summary, evaluation)
+    users = seed_platform(store, settings, sample.listings_path)
+    return DemoResult(report, summary, evaluation, users)

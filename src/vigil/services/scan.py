@@ -35,6 +35,7 @@ STORE_BATCH = 1_000
 # Large write buffers: one system call per megabyte instead of per line.
 WRITE_BUFFER = 1 << 20
 Progress = Callable[[int, int], None]  # (listings read, rejected)
+Stored = Callable[[int], None]  # (listings stored so far)
 
 
 @dataclass
@@ -124,24 +125,33 @@ def scan(
     workers: int = 1,
     fmt: Format | None = None,
     progress: Progress | None = None,
+    scan_id: str | None = None,
+    store_all: bool = False,
+    stored: Stored | None = None,
 ) -> ScanSummary:
     """Assess every listing of `inputs`; write `out/assessments.jsonl`, `rejected.jsonl`,
-    `summary.json`; store flagged listings and their signals."""
+    `summary.json`; store flagged listings and their signals.
+
+    With `scan_id`, the caller has recorded the scan's row and records its end (the web's scan
+    runs do); `store_all` stores every assessment, clear ones included; `stored` is told how
+    many listings are stored so far after each batch."""
     checked = check_inputs(inputs, fmt)
     assessor = compile_assessor(registry_snapshot(store), config)
-    scan_id = uuid.uuid4().hex
+    recorded_here = scan_id is None
+    scan_id = scan_id or uuid.uuid4().hex
     started = _now()
     clock = time.perf_counter()
     summary = ScanSummary(
         scan_id=scan_id, inputs=inputs, out=str(out), workers=workers,
         started_at=started.isoformat(),
     )  # fmt: skip
-    with store.session() as session:
-        listings_repo.start_scan(session, scan_id=scan_id, started_at=started, inputs=inputs)
+    if recorded_here:
+        with store.session() as session:
+            listings_repo.start_scan(session, scan_id=scan_id, started_at=started, inputs=inputs)
     outputs = _Outputs(out, scan_id)
     try:
         stats = _first_pass(assessor, checked, outputs, summary, workers, progress)
-        _second_pass(store, assessor, stats, outputs, summary, started)
+        _second_pass(store, assessor, stats, outputs, summary, started, store_all, stored)
         summary.duration_s = round(time.perf_counter() - clock, 3)
         summary.listings_per_second = round(summary.scanned / max(summary.duration_s, 1e-9), 1)
         summary.finished_at = _now().isoformat()
@@ -149,12 +159,17 @@ def scan(
         outputs.commit(summary.as_json())
     except BaseException:
         outputs.discard()
+        if not recorded_here:
+            raise
         with store.session() as session:
             listings_repo.finish_scan(
                 session, scan_id=scan_id, status="failed", finished_at=_now(),
                 summary=summary.as_json(),
             )  # fmt: skip
         raise
+    store.analyze()
+    if not recorded_here:
+        return summary
     with store.session() as session:
         listings_repo.finish_scan(
             session, scan_id=scan_id, status="done", finished_at=_now(), summary=summary.as_json()
@@ -202,6 +217,8 @@ def _second_pass(
     outputs: _Outputs,
     summary: ScanSummary,
     scanned_at: datetime,
+    store_all: bool = False,
+    stored: Stored | None = None,
 ) -> None:
     verdicts: Counter[str] = Counter()
     brands: Counter[str] = Counter()
@@ -215,16 +232,21 @@ def _second_pass(
             assessment["scanned_at"] = stamp
             outputs.write("assessments.jsonl", assessment)
             verdicts[assessment["verdict"]] += 1
-            if assessment["verdict"] != "clear":
-                if assessment["brand"]:
-                    brands[assessment["brand"]] += 1
+            is_flagged = assessment["verdict"] != "clear"
+            if is_flagged and assessment["brand"]:
+                brands[assessment["brand"]] += 1
+            if is_flagged or store_all:
                 flagged.append((stored_listing(spilled["listing"]), assessment))
             else:
                 cleared.append((spilled["listing"], assessment))
             if len(flagged) + len(cleared) >= STORE_BATCH:
                 summary.stored += _store_batch(store, summary.scan_id, scanned_at, flagged, cleared)
                 flagged, cleared = [], []
+                if stored is not None:
+                    stored(summary.stored)
     summary.stored += _store_batch(store, summary.scan_id, scanned_at, flagged, cleared)
+    if stored is not None:
+        stored(summary.stored)
     summary.by_verdict = {v: verdicts.get(v, 0) for v in _VERDICT_ORDER}
     summary.top_brands = brands.most_common(10)
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from vigil.domain.people import Actor, Role
 from vigil.errors import VigilError
 from vigil.store.tables import AuditEventRow
 
@@ -86,20 +87,51 @@ class Store:
         with self.sessions() as session, session.begin():
             yield session
 
+    def analyze(self) -> None:
+        """Refresh the planner's statistics after a large write, so that the next queries are
+        planned for the data as it now is (PostgreSQL plans nested loops over a freshly
+        filled table otherwise; SQLite's `optimize` is cheap and does what is needed)."""
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("ANALYZE listings, listing_access, signals")
+            else:
+                connection.exec_driver_sql("PRAGMA optimize")
+
     def close(self) -> None:
         self.engine.dispose()
 
 
-def audit(session: Session, *, action: str, subject: str, details: dict[str, Any]) -> None:
-    """Record who did what; every service write calls this inside its transaction."""
-    session.add(AuditEventRow(actor=_actor(), action=action, subject=subject, details=details))
+def audit(
+    session: Session,
+    *,
+    action: str,
+    subject: str,
+    details: dict[str, Any],
+    actor: Actor | None = None,
+    member_id: str | None = None,
+) -> None:
+    """Record who did what, to whose data, from where; every service write calls this inside
+    its transaction. Without an actor the write came from the command line."""
+    actor = actor or cli_actor()
+    session.add(
+        AuditEventRow(
+            actor=actor.name,
+            action=action,
+            subject=subject[:400],
+            details=details,
+            member_id=member_id if member_id is not None else actor.member_id,
+            source=actor.source,
+        )
+    )
 
 
-def _actor() -> str:
+def cli_actor() -> Actor:
+    """The command line acts for whoever runs it, with the operator's reach."""
     try:
-        return f"cli:{getpass.getuser()}"
+        name = f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
-        return "cli:unknown"
+        name = "cli:unknown"
+    return Actor(name=name, member_id=None, member_kind=None, role=Role.ADMIN, source="cli")
 
 
 def open_store(url: str) -> Store:

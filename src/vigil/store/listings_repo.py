@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, tuple_
+from sqlalchemy import Connection, Table, delete, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from vigil.store.tables import ListingRow, ScanRow, SignalRow
+from vigil.regions import resolve_region
+from vigil.store.tables import BrandRow, ListingAccessRow, ListingRow, ScanRow, SignalRow
 
 LISTING_COLUMNS = (
     "title", "description", "url", "price", "currency", "condition", "region", "category",
@@ -17,7 +18,23 @@ LISTING_COLUMNS = (
 )  # fmt: skip
 LISTINGS = cast(Table, ListingRow.__table__)
 SIGNALS = cast(Table, SignalRow.__table__)
+ACCESS = cast(Table, ListingAccessRow.__table__)
 ASSESSMENT_COLUMNS = ("verdict", "risk", "log_odds", "brand", "product")
+REGION_COLUMNS = ("province_code", "city_code", "county_code", "area")
+
+
+def region_columns(listing: dict[str, Any]) -> dict[str, str | None]:
+    """The listing's region resolved to division codes and urban/rural; the seller's region
+    stands in when the listing names none. Unresolvable text leaves them all None."""
+    seller = listing.get("seller") or {}
+    text = listing.get("region") or seller.get("region")
+    found = resolve_region(text) if text else None
+    return {
+        "province_code": found.province_code if found else None,
+        "city_code": found.city_code if found else None,
+        "county_code": found.county_code if found else None,
+        "area": found.area if found else None,
+    }
 
 
 def _listing_row(
@@ -37,6 +54,7 @@ def _listing_row(
     row["condition"] = row["condition"] or "unknown"
     row["images"] = row["images"] or []
     row.update({c: assessment[c] for c in ASSESSMENT_COLUMNS})
+    row.update(region_columns(listing))
     return row
 
 
@@ -58,7 +76,8 @@ def save_assessments(
     scanned_at: datetime,
     items: list[tuple[dict[str, Any], dict[str, Any]]],
 ) -> int:
-    """Upsert listings with their latest assessment and replace their signals; returns count."""
+    """Upsert listings with their latest assessment and replace their signals, and let the
+    owners of the attributed brands see them; returns the count."""
     if not items:
         return 0
     # The last occurrence of a key in a batch wins, as a later line of a feed would.
@@ -95,7 +114,36 @@ def save_assessments(
     ]
     if signals:
         connection.execute(insert(SIGNALS), signals)
+    _grant_brand_owners(connection, ids, latest)
     return len(rows)
+
+
+def _grant_brand_owners(
+    connection: Connection,
+    ids: dict[tuple[str, str], int],
+    latest: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]],
+) -> None:
+    """Let the member owning each attributed brand see the listing (tenancy: assessments that
+    concern a member's assets); a grant it already has is kept as it is."""
+    brands = {a["brand"] for _, a in latest.values() if a.get("brand")}
+    if not brands:
+        return
+    found = connection.execute(
+        select(BrandRow.name, BrandRow.owner_id).where(
+            BrandRow.name.in_(brands), BrandRow.owner_id.is_not(None)
+        )
+    )
+    owners = {name: owner for name, owner in found}
+    grants = [
+        {"listing_pk": ids[key], "member_id": owners[a["brand"]], "reason": "brand"}
+        for key, (_, a) in latest.items()
+        if a.get("brand") in owners
+    ]
+    if grants:
+        upsert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(
+            ACCESS
+        )
+        connection.execute(upsert.on_conflict_do_nothing(), grants)
 
 
 def start_scan(session: Session, *, scan_id: str, started_at: datetime, inputs: list[str]) -> None:

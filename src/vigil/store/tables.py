@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -47,7 +48,54 @@ class MemberRow(Base):
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(30))
+    # Admitted members are active; a suspended member's users cannot sign in.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class UserRow(Base):
+    """A person who signs in; belongs to one member and has one role there."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSessionRow(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ApiKeyRow(Base):
+    """A user's API key: shown once, stored as SHA-256 of its secret, scoped, revocable."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(24), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class BrandRow(Base):
@@ -110,16 +158,32 @@ class ScanRow(Base):
     status: Mapped[str] = mapped_column(String(20))
     inputs: Mapped[list[Any]] = mapped_column(JSON)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Scans started through the API belong to a member and report progress as they go.
+    member_id: Mapped[str | None] = mapped_column(
+        ForeignKey("members.id"), nullable=True, index=True
+    )
+    total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+# The dashboard groups a period's listings by these; see migration 0003.
+DASHBOARD_COLUMNS = (
+    "scanned_at", "verdict", "platform", "brand", "category", "province_code", "area", "region",
+    "seller_id", "risk",
+)  # fmt: skip
 
 
 class ListingRow(Base):
-    """A listing some scan flagged (or once flagged), with the assessment of its last scan."""
+    """A listing some scan flagged (or once flagged), or that a member uploaded, with the
+    assessment of its last scan (verdict `pending` until an uploaded listing is scanned)."""
 
     __tablename__ = "listings"
     __table_args__ = (
         UniqueConstraint("platform", "listing_id"),
         Index("ix_listings_verdict_risk", "verdict", "risk"),
         Index("ix_listings_brand", "brand"),
+        Index("ix_listings_dashboard", *DASHBOARD_COLUMNS),
+        Index("ix_listings_price", "price"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -134,6 +198,12 @@ class ListingRow(Base):
     seller_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
     seller: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     region: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # `region` resolved to China's administrative divisions (see vigil.regions); all None
+    # when it could not be resolved. `area` is the urban/rural approximation.
+    province_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    city_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    county_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    area: Mapped[str | None] = mapped_column(String(10), nullable=True)
     category: Mapped[str | None] = mapped_column(String(200), nullable=True)
     images: Mapped[list[Any]] = mapped_column(JSON)
     observed_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -142,8 +212,30 @@ class ListingRow(Base):
     log_odds: Mapped[float] = mapped_column(Float)
     brand: Mapped[str | None] = mapped_column(String(300), nullable=True)
     product: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id"))
+    scan_id: Mapped[str | None] = mapped_column(ForeignKey("scans.id"), nullable=True)
     scanned_at: Mapped[datetime] = mapped_column()
+
+
+class ListingAccessRow(Base):
+    """Which members may see a listing, why, and where each stands in reviewing it.
+
+    A member sees a listing it uploaded (`uploaded`), one whose assessment names a brand it
+    owns (`brand`), or one another member shared with it (`shared`); the operator sees all.
+    """
+
+    __tablename__ = "listing_access"
+    __table_args__ = (
+        Index("ix_listing_access_member_review", "member_id", "review", "listing_pk"),
+    )
+
+    listing_pk: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    review: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    reviewed_by: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class SignalRow(Base):
@@ -173,3 +265,7 @@ class AuditEventRow(Base):
     action: Mapped[str] = mapped_column(String(100))
     subject: Mapped[str] = mapped_column(String(400))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Whose data the write touched (None: the alliance's own) and where it came from
+    # ("cli", or the client's address for the web).
+    member_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    source: Mapped[str | None] = mapped_column(String(100), nullable=True)

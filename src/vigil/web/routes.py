@@ -1,0 +1,35 @@
+"""Every router of the app, joined: the API under /api/v1 and the pages at the root."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from vigil.web.api import accounts, assessments, audit, dashboard, listings, registry, scans
+from vigil.web.pages import admin, auth, review
+from vigil.web.pages import audit as audit_page
+from vigil.web.pages import dashboard as dashboard_page
+from vigil.web.pages import keys as keys_page
+from vigil.web.pages import registry as registry_page
+from vigil.web.pages import scans as scans_page
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(accounts.router, tags=["members, users and keys"])
+api_router.include_router(audit.router, tags=["audit"])
+api_router.include_router(registry.router, tags=["registry"])
+api_router.include_router(listings.router, tags=["listings"])
+api_router.include_router(scans.router, tags=["scans"])
+api_router.include_router(assessments.router, tags=["assessments"])
+api_router.include_router(dashboard.router, tags=["dashboard"])
+
+pages_router = APIRouter(include_in_schema=False)
+for module in (
+    auth,
+    dashboard_page,
+    review,
+    registry_page,
+    scans_page,
+    admin,
+    keys_page,
+    audit_page,
+):
+    pages_router.include_router(module.router)

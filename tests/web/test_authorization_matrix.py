@@ -1,0 +1,269 @@
+"""The authorization matrix, generated from the app's route table: every route × role ×
+own/other member's object. A new route is in it automatically, and fails it if it declares no
+requirement or names its objects with a path parameter the matrix does not know."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import insert, select
+
+from tests.web.conftest import Web, email
+from vigil.domain.people import Role
+from vigil.services import accounts
+from vigil.settings import Settings
+from vigil.store.db import cli_actor, open_store
+from vigil.store.tables import (
+    ApiKeyRow,
+    BrandRow,
+    ListingAccessRow,
+    ListingRow,
+    ProductRow,
+    ScanRow,
+    UserRow,
+)
+from vigil.web.app import create_app
+from vigil.web.security import Public, Requirement
+
+# Routes anyone may call; everything else must declare a Requirement.
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/language")}
+PARAM = re.compile(r"{(\w+)}")
+KNOWN_PARAMS = {"brand_id", "product_id", "listing_pk", "scan_id", "user_id", "key_id", "member_id"}
+# Other people's accounts and keys are for admins: the operator's other roles see only their own.
+PEOPLE_PARAMS = {"user_id", "key_id"}
+# Who asks: the member's three roles and the operator's admin and viewer.
+PEOPLE = [
+    ("acme", Role.ADMIN),
+    ("acme", Role.ANALYST),
+    ("acme", Role.VIEWER),
+    ("alliance", Role.ADMIN),
+    ("alliance", Role.VIEWER),
+]
+
+
+def _requirements(route: APIRoute) -> list[Requirement | Public]:
+    found: list[Requirement | Public] = []
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependant = stack.pop()
+        if isinstance(dependant.call, Requirement | Public):
+            found.append(dependant.call)
+        stack.extend(dependant.dependencies)
+    return found
+
+
+def _routes() -> list[tuple[str, str, APIRoute]]:
+    """(method, path, route) of every API and page route of the app, as the app serves them."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = open_store(f"sqlite:///{folder}/routes.sqlite3")
+        app = create_app(Settings(home=Path(folder)), store=store)
+        table = []
+        for context in iter_route_contexts(app.routes):
+            route = context.original_route
+            if isinstance(route, APIRoute) and context.path:
+                for method in sorted(route.methods):
+                    table.append((method, context.path, route))
+        if app.state.scan_runner is not None:
+            app.state.scan_runner.shutdown()
+        store.close()
+    return table
+
+
+ROUTES = _routes()
+
+
+@dataclass
+class Objects:
+    """One object of each kind that a path can name, all belonging to one member."""
+
+    member_id: str
+    brand_id: int
+    product_id: int
+    listing_pk: int
+    scan_id: str
+    user_id: int
+    key_id: int
+
+    def fill(self, path: str) -> str:
+        return PARAM.sub(lambda m: str(getattr(self, m.group(1))), path)
+
+
+_counter = iter(range(1, 1_000_000))
+
+
+def make_objects(web: Web, member_id: str, user_email: str) -> Objects:
+    """Objects of `member_id`; the user and key are those of `user_email` (who must be one of
+    the member's people)."""
+    n = next(_counter)
+    now = datetime.now(UTC)
+    with web.store.session() as session:
+        user_id = session.scalar(select(UserRow.id).where(UserRow.email == user_email))
+        assert user_id is not None
+        brand = BrandRow(
+            name=f"Brand {member_id} {n}",
+            owner_id=member_id,
+            entry={"name": f"Brand {member_id} {n}", "owner": member_id, "aliases": []},
+        )
+        session.add(brand)
+        session.flush()
+        product = ProductRow(
+            brand_id=brand.id,
+            model=f"Model {n}",
+            entry={"brand": brand.name, "model": f"Model {n}"},
+        )
+        scan = ScanRow(
+            id=f"scan-{member_id}-{n}",
+            started_at=now,
+            status="finished",
+            inputs=[],
+            member_id=member_id,
+            total=1,
+            done=1,
+        )
+        session.add_all([product, scan])
+        session.flush()
+        listing_pk = session.execute(
+            insert(ListingRow)
+            .values(
+                platform="jd",
+                listing_id=f"{member_id}-{n}",
+                title=f"secret listing of {member_id} {n}",
+                currency="CNY",
+                condition="new",
+                images=[],
+                verdict="counterfeit_suspected",
+                risk=0.9,
+                log_odds=2.0,
+                brand=brand.name,
+                scan_id=scan.id,
+                scanned_at=now,
+            )
+            .returning(ListingRow.id)
+        ).scalar_one()
+        session.add(ListingAccessRow(listing_pk=listing_pk, member_id=member_id, reason="brand"))
+        product_id, brand_id = product.id, brand.id
+    key, _ = accounts.create_api_key(
+        web.store, user_id, name="matrix", scope="write", actor=cli_actor()
+    )
+    with web.store.session() as session:
+        key_id = session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.id == key.id))
+    assert key_id is not None
+    return Objects(member_id, brand_id, product_id, listing_pk, scan.id, user_id, key_id)
+
+
+def call(client: TestClient, method: str, path: str) -> Response:
+    if method in ("GET", "HEAD", "DELETE"):
+        return client.request(method, path)
+    if path.startswith("/api/"):
+        return client.request(method, path, json={})
+    return client.request(method, path, data={"csrf_token": client.headers["X-CSRF-Token"]})
+
+
+def _denied(response: Response, path: str) -> bool:
+    if path.startswith("/api/"):
+        return response.status_code == 401
+    return response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_every_route_declares_one_requirement() -> None:
+    missing = []
+    for method, path, route in ROUTES:
+        requirements = _requirements(route)
+        if (method, path) in PUBLIC:
+            if not (len(requirements) == 1 and isinstance(requirements[0], Public)):
+                missing.append(f"{method} {path}: public routes declare public()")
+        elif len(requirements) != 1 or not isinstance(requirements[0], Requirement):
+            missing.append(f"{method} {path}: declares {len(requirements)} requirements")
+    assert not missing, "\n".join(missing)
+
+
+def test_every_path_parameter_is_known_to_the_matrix() -> None:
+    unknown = {
+        f"{method} {path}: {{{name}}}"
+        for method, path, _ in ROUTES
+        for name in PARAM.findall(path)
+        if name not in KNOWN_PARAMS
+    }
+    assert not unknown, f"teach the matrix these parameters: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [(m, p) for m, p, _ in ROUTES if (m, p) not in PUBLIC],
+    ids=[f"{m} {p}" for m, p, _ in ROUTES if (m, p) not in PUBLIC],
+)
+def test_route_authorization(web: Web, method: str, path: str) -> None:
+    route = next(r for m, p, r in ROUTES if m == method and p == path)
+    requirement = _requirements(route)[0]
+    assert isinstance(requirement, Requirement)
+    has_object = bool(PARAM.search(path))
+
+    # Nobody signed in: refused before anything else.
+    anonymous = web.anonymous()
+    answer = call_anonymous(
+        anonymous, method, make_objects(web, "acme", email("admin", "acme")).fill(path)
+    )
+    assert _denied(answer, path), f"anonymous {method} {path} -> {answer.status_code}"
+
+    problems: list[str] = []
+    for member, role in PEOPLE:
+        who = email(role.value, member)
+        operator = member == "alliance"
+        own = make_objects(web, "acme" if not operator else "alliance", who)
+        other = make_objects(web, "globex", email("admin", "globex"))
+        allowed = role.includes(requirement.role) and (operator or not requirement.operator)
+
+        client = web.client(who)
+        answer = call(client, method, own.fill(path))
+        if not allowed:
+            if answer.status_code != 403:
+                problems.append(f"{who} {method} {path}: {answer.status_code}, expected 403")
+            continue
+        if answer.status_code in (401, 403, 404) or answer.status_code >= 500:
+            problems.append(
+                f"{who} {method} {path} (own): {answer.status_code} {answer.text[:200]}"
+            )
+        if has_object:
+            client = web.client(who)
+            answer = call(client, method, other.fill(path))
+            if operator and (role is Role.ADMIN or not PEOPLE_PARAMS & set(PARAM.findall(path))):
+                if answer.status_code in (401, 403, 404) or answer.status_code >= 500:
+                    problems.append(
+                        f"{who} {method} {path} (other, operator): {answer.status_code}"
+                    )
+            elif answer.status_code != 404:
+                problems.append(
+                    f"{who} {method} {path} (other member's): {answer.status_code}, expected 404"
+                )
+        # A read-only key may read but never write.
+        if not requirement.write and method in ("GET", "HEAD") and path.startswith("/api/"):
+            reader = web.api(who, scope="read")
+            answer = call(reader, method, own.fill(path))
+            if answer.status_code in (401, 403, 404) or answer.status_code >= 500:
+                problems.append(f"{who} read key {method} {path}: {answer.status_code}")
+        elif path.startswith("/api/"):
+            reader = web.api(who, scope="read")
+            answer = call(reader, method, own.fill(path))
+            if answer.status_code != 403:
+                problems.append(
+                    f"{who} read key {method} {path}: {answer.status_code}, expected 403"
+                )
+    assert not problems, "\n".join(problems)
+
+
+def call_anonymous(client: TestClient, method: str, path: str) -> Response:
+    data: dict[str, Any] | None = None if method in ("GET", "HEAD", "DELETE") else {}
+    if data is None:
+        return client.request(method, path)
+    if path.startswith("/api/"):
+        return client.request(method, path, json=data)
+    return client.request(method, path, data=data)
