@@ -96,4 +96,5 @@ def test_pages_are_readable_with_javascript_off(reader_without_js: Visitor) -> N
     # The user menu opens without a script, and signing out works.
     page.locator("details.usermenu summary").click()
     page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page).to_have_url(re.compile(r"/login\?signed_out=1$"))
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")

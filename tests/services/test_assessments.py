@@ -43,6 +43,8 @@ from vigil.services.assessments import (
     review,
     share,
 )
+from vigil.services.assessments import count as counting
+from vigil.services.assessments.count import Tally, count_assessments
 from vigil.services.assessments.highlights import SignalText, segments, spans_for
 from vigil.services.assessments.params import Position
 from vigil.services.registry import load_registry
@@ -345,6 +347,43 @@ def test_filters_keep_what_they_say(seeded: Store, params: dict[str, list[str]])
         for a in ACTORS
     ]
     assert any(0 < kept < everything for kept, everything in sizes), "the filter should matter"
+
+
+@pytest.mark.parametrize("params", [{}, *FILTERS], ids=["no filter", *map(str, FILTERS)])
+def test_a_count_says_how_many_listings_the_pages_hold(
+    seeded: Store, params: dict[str, list[str]]
+) -> None:
+    review(seeded, ACME, [i.id for i in assessments(seeded, ACME, limit=4).items], "confirmed")
+    rows = stored_rows(seeded)
+    filters = parse_filters(params)
+    for actor in ACTORS:
+        want = len(expected(rows, actor, filters, Sort()))
+        assert count_assessments(seeded, actor, filters) == Tally(want), actor.member_id
+        assert count_assessments(seeded, actor, filters, budget=5.0) == Tally(want)
+
+
+def test_a_count_stops_at_its_cap(seeded: Store) -> None:
+    everything = len(expected(stored_rows(seeded), SHOPMART, Filters(), Sort()))
+    assert everything > 10
+    assert count_assessments(seeded, SHOPMART, Filters(), cap=10) == Tally(10, over=True)
+    exact = count_assessments(seeded, SHOPMART, Filters(), cap=everything)
+    assert exact == Tally(everything)
+
+
+def test_a_count_past_its_time_budget_gives_up_and_leaves_the_store_usable(
+    seeded: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    search = parse_filters({"q": ["数码小铺"]})
+    want = len(expected(stored_rows(seeded), OPERATOR, search, Sort()))
+    # Look at the clock after every SQLite instruction, so that even this small store is slow.
+    monkeypatch.setattr(counting, "_STEPS", 1)
+    late = count_assessments(seeded, OPERATOR, search, budget=0.0)
+    if seeded.engine.dialect.name == "sqlite":
+        assert late is None
+    else:  # a 1 ms statement_timeout: this small count may finish within it
+        assert late in (None, Tally(want))
+    assert count_assessments(seeded, OPERATOR, search) == Tally(want)
+    assert len(all_pages(seeded, OPERATOR, search, Sort(), limit=50)) == want
 
 
 def test_the_review_filter_follows_decisions(seeded: Store) -> None:

@@ -178,6 +178,44 @@ def test_results_are_paginated_with_a_cursor(
         run_results(store, shopmart, run.id, limit=0)
 
 
+def test_results_by_risk_come_highest_first_across_pages(
+    store: Store, alliance: dict[str, Actor], runner: ScanRunner
+) -> None:
+    shopmart = alliance["shopmart"]
+    feed = [
+        listing(listing_id=f"r{i}", title=title, price=price)
+        for i, (title, price) in enumerate(
+            [("纯棉T恤", 59), ("高仿小米14 Ultra 一比一", 999), ("纯棉T恤 夏季", 49),
+             ("小米14 Ultra 复刻版", 1299), ("纯棉T恤 男款", 69), ("高仿小米14 一比一 顶级版", 799),
+             ("纯棉T恤 女款", 39)]
+        )
+    ]  # fmt: skip
+    upload(store, shopmart, feed)
+    run = runner.start(shopmart)
+    runner.wait(run.id, WAIT)
+    seen: list[tuple[float, int]] = []
+    cursor = None
+    while True:
+        page = run_results(store, shopmart, run.id, cursor=cursor, limit=2, order="risk")
+        assert page is not None and len(page.items) <= 2
+        seen += [(i["risk"], i["listing_pk"]) for i in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    # Every result once, highest risk first, equal risks in listing order.
+    assert seen == sorted(seen, key=lambda r: (-r[0], r[1])) and len(set(seen)) == len(feed)
+    assert seen[0][0] > seen[-1][0]
+    assert len({risk for risk, _ in seen}) < len(seen)  # ties exist, so the cursor met them
+    for bad in ("12", "abc_1", "nan_3", "0.5_x", "0.5_"):
+        with pytest.raises(ScanRunError, match="next_cursor"):
+            run_results(store, shopmart, run.id, cursor=bad, order="risk")
+    with pytest.raises(ScanRunError, match="order must be"):
+        run_results(store, shopmart, run.id, order="price")
+    # A risk-order cursor does not continue the listing order.
+    with pytest.raises(ScanRunError, match="next_cursor"):
+        run_results(store, shopmart, run.id, cursor="0.5_3")
+
+
 def test_scopes_pending_and_all(
     store: Store, alliance: dict[str, Actor], runner: ScanRunner
 ) -> None:

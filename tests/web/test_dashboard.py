@@ -15,6 +15,7 @@ from tests.services.test_dashboard import (
     GLOBEX,
     OPERATOR,
     Seed,
+    SeedScan,
     check_dashboard,
     load_brands,
     random_seeds,
@@ -150,8 +151,47 @@ def test_an_empty_store_shows_zeros_and_friendly_notes(web: Web) -> None:
     assert page.status_code == 200
     assert 'data-testid="total-listings">0<' in page.text
     assert "No flagged listings in this period." in page.text
-    assert "No scans yet." in page.text
     assert page.text.count('<g class="day">') == 30
+    # A brand owner that runs no scans learns where its flagged listings come from.
+    assert "No scans yet." not in page.text
+    assert "come from scans run by the members that upload listings" in page.text
+    # A marketplace that could run one is told how; its viewers only that there is none yet.
+    analyst = web.client("analyst@shopmart.test").get("/").text
+    assert "No scans yet." in analyst and "Upload listings and start a scan" in analyst
+    viewer = web.client("viewer@shopmart.test").get("/").text
+    assert "No scans yet." in viewer and "Upload listings and start a scan" not in viewer
+
+
+def test_a_brand_owner_without_scans_never_sees_other_members_scans(
+    web: Web, tmp_path: Path
+) -> None:
+    """globex has flagged listings but started no scan; acme did: globex's card explains where
+    its listings come from and lists no scan of anyone else."""
+    load_brands(web.store, tmp_path, members=False)
+    acme_scan = SeedScan(
+        id="scan-acme", member_id="acme", started_at=datetime.now(UTC), flagged=3, scanned=9
+    )
+    store_seeds(web.store, globex_secrets(today()), [acme_scan])
+    globex = web.client("viewer@globex.test")
+    html = globex.get("/").text
+    assert re.search(r'data-testid="total-flagged">60<', html)
+    assert 'data-testid="no-scans"' in html and 'data-testid="recent-scans"' not in html
+    assert "scan-acme" not in html and "No scans yet." not in html
+    assert "come from scans run by the members that upload listings" in html
+    globex.cookies.set("vigil_lang", "zh")
+    assert "您的可疑商品来自上传商品的成员所运行的扫描" in globex.get("/").text
+    assert "scan-acme" in web.client("viewer@acme.test").get("/").text
+
+
+def test_other_buckets_are_a_total_without_a_bar(web: Web, seeds: list[Seed]) -> None:
+    """The brands beyond the top ten add up to one number; the bars are scaled to the top ten,
+    so the largest bar of the list is the largest brand's, at full width."""
+    html = web.client("viewer@alliance.test").get("/?days=90").text
+    ranking = html[html.index('id="by-brand"') : html.index("</ol>", html.index('id="by-brand"'))]
+    other = ranking[ranking.index('<li class="other">') :]
+    assert "other brands" in other and "<svg" not in other
+    widths = [float(w) for w in re.findall(r'class="fill" width="([\d.]+)%"', ranking)]
+    assert widths and max(widths) == 100.0 and widths == sorted(widths, reverse=True)
 
 
 @pytest.mark.parametrize("days", ["0", "367", "week"])

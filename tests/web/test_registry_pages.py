@@ -385,7 +385,7 @@ def test_the_pages_speak_chinese(web: Web) -> None:
         f"/registry/brands/{brand_id}?done=brand_created": ("授权卖家", "品牌已注册。"),
         "/registry/brands/new": ("别名", "商标"),
         f"/registry/brands/{brand_id}/products/new": ("建议零售价", "型号"),
-        "/registry/upload": ("上传注册表文件", "有任何条目有问题时不载入"),
+        "/registry/upload": ("上传登记文件", "有任何条目有问题时不载入"),
     }
     for url, words in pages.items():
         text = client.get(url).text

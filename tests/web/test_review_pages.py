@@ -4,6 +4,7 @@ cursor, bulk decisions with CSRF, escaped listing text, highlighted evidence, te
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 
@@ -13,8 +14,10 @@ from sqlalchemy import select
 
 from tests.services.test_assessments import ACME, SHOPMART, XSS, expected, seed, stored_rows
 from tests.web.conftest import Web
+from vigil.regions import province_name
 from vigil.services.assessments import parse_filters, parse_sort
-from vigil.store.tables import ListingAccessRow
+from vigil.store.tables import ListingAccessRow, ListingRow, MemberRow
+from vigil.web.i18n import datetime_formatter
 
 ROW = re.compile(r'<tr data-listing="(\d+)"')
 ESCAPED_XSS = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -238,3 +241,119 @@ def test_sql_metacharacters_in_every_queue_parameter_are_harmless(seeded: Web) -
             page = client.get("/queue", params={name: value})
             assert page.status_code in (200, 400), (name, value, page.status_code)
     assert len(stored_rows(seeded.store)) == before
+
+
+def test_stored_codes_are_shown_by_their_names(seeded: Web) -> None:
+    rows = stored_rows(seeded.store)
+    client = seeded.client("viewer@acme.test")
+    queue = client.get("/queue")
+    assert '<span class="badge verdict-counterfeit_suspected" data-testid="verdict">' \
+           "Suspected counterfeit</span>" in queue.text  # fmt: skip
+    assert 'data-testid="review-state">Open</span>' in queue.text
+    assert ">open<" not in queue.text
+    # Provinces by name (never the division code), urban/rural by name too.
+    urban = next(r for r in rows if r.province_code and r.area == "urban" and "acme" in r.access)
+    shown = f"{province_name(str(urban.province_code))} · Urban"
+    page = client.get("/queue", params={"q": urban.listing_id, "review": "any"})
+    assert shown in page.text
+    assert not re.search(r">\s*\d{6}\s*<", page.text), "a division code shows as text"
+    detail = client.get(f"/listings/{urban.pk}").text
+    assert shown in detail and not re.search(r">\s*\d{6}\s*<", detail)
+    # Signals by their names; the raw codes only in classes and attributes.
+    pk = next(r.pk for r in rows if r.listing_id == "xss")
+    detail = client.get(f"/listings/{pk}").text
+    signals = re.search(r'data-testid="signals">(.*?)</table>', detail, re.S)
+    assert signals
+    assert "Look-alike brand name" in signals.group(1) and "Counterfeit wording" in signals.group(1)
+    assert ">brand_variant<" not in detail and ">brand<" not in detail
+    assert 'class="swatch span-brand_variant"' in detail
+    assert "Highlighted:" in detail
+    client.cookies.set("vigil_lang", "zh")
+    chinese = client.get(f"/listings/{pk}").text
+    assert "仿冒品牌名" in chinese and "疑似假冒" in chinese and "待审核" in chinese
+
+
+def test_who_sees_a_listing_is_named_by_member_name(seeded: Web) -> None:
+    pk = next(r.pk for r in stored_rows(seeded.store) if r.listing_id == "xss")
+    with seeded.store.session() as session:
+        names = dict(session.execute(select(MemberRow.id, MemberRow.name)).all())
+    table = re.compile(r'data-testid="access">(.*?)</table>', re.S)
+    mine = table.search(seeded.client("viewer@acme.test").get(f"/listings/{pk}").text)
+    assert mine and f"<td>{names['acme']}</td>" in mine.group(1)
+    assert "its brand" in mine.group(1) and "<td>acme</td>" not in mine.group(1)
+    assert names["shopmart"] not in mine.group(1), "a member sees only its own access"
+    everyone = table.search(seeded.client("viewer@alliance.test").get(f"/listings/{pk}").text)
+    assert everyone and f"<td>{names['acme']}</td>" in everyone.group(1)
+    assert f"<td>{names['shopmart']}</td>" in everyone.group(1)
+    assert "uploaded it" in everyone.group(1)
+
+
+def test_the_queue_says_how_many_listings_match(seeded: Web) -> None:
+    rows = stored_rows(seeded.store)
+    client = seeded.client("viewer@acme.test")
+    filters = parse_filters(
+        {"verdict": ["counterfeit_suspected,infringement_suspected,needs_review"],
+         "review": ["open"]}
+    )  # fmt: skip
+    want = len(expected(rows, ACME, filters, parse_sort("-risk")))
+    assert want > 10
+    page = client.get("/queue", params={"limit": "10"})  # more than a page: counted
+    assert len(listed(page.text)) == 10
+    assert f'data-testid="match-count">{want} listings match</p>' in page.text
+    single = client.get("/queue", params={"q": "xss", "review": "any"})
+    assert 'data-testid="match-count">1 listing matches</p>' in single.text
+    client.cookies.set("vigil_lang", "zh")
+    chinese = client.get("/queue", params={"limit": "10"})
+    assert f"共 {want} 条商品符合条件" in chinese.text
+
+
+def test_a_decision_on_the_listing_page_keeps_the_queue_and_its_filters(seeded: Web) -> None:
+    client = seeded.client("analyst@globex.test")
+    queue = client.get("/queue", params={"brand": "Apple", "sort": "price"})
+    opened = re.search(r'<a href="(/listings/(\d+)\?from=[^"]+)" class="listing-title', queue.text)
+    assert opened
+    href, pk = unescape(opened.group(1)), opened.group(2)
+    page = client.get(href)
+    back = re.search(r'<a href="([^"]+)" data-back>', page.text)
+    assert back and "brand=Apple" in unescape(back.group(1)) and "sort=price" in back.group(1)
+    queue_address = unescape(back.group(1))
+    assert f'<input type="hidden" name="from" value="{back.group(1)}">' in page.text
+    token = form_token(client)
+    done = client.post(
+        f"/listings/{pk}/review",
+        data={"decision": "confirmed", "from": queue_address, "csrf_token": token},
+    )
+    assert done.status_code == 303
+    after = client.get(done.headers["location"])
+    back = re.search(r'<a href="([^"]+)" data-back>', after.text)
+    assert back and unescape(back.group(1)) == queue_address
+    # Decided: the page says who decided, and offers Reopen rather than Confirm again.
+    assert 'data-testid="decision">Confirmed by analyst@globex.test' in after.text
+    assert 'data-testid="reopen"' in after.text
+    assert 'class="btn primary" type="submit" name="decision"' not in after.text
+    assert 'data-testid="dismiss"' in after.text and "Dismiss instead" in after.text
+    # Only the queue's own address is carried; anything else becomes the plain queue.
+    elsewhere = client.post(
+        f"/listings/{pk}/review",
+        data={"decision": "open", "from": "https://evil.example/queue", "csrf_token": token},
+    )
+    assert elsewhere.headers["location"] == f"/listings/{pk}?reviewed=open&count=1"
+    reopened = client.get(elsewhere.headers["location"])
+    assert 'data-testid="confirm"' in reopened.text and 'data-testid="reopen"' not in reopened.text
+
+
+def test_the_observed_time_is_formatted_when_it_is_a_time(seeded: Web) -> None:
+    rows = stored_rows(seeded.store)
+    timed, free = rows[0].pk, rows[1].pk
+    with seeded.store.session() as session:
+        session.get(ListingRow, timed).observed_at = "2026-01-18T10:35:27+08:00"
+        session.get(ListingRow, free).observed_at = "last spring, by the river"
+    client = seeded.client("viewer@alliance.test")
+    shown = datetime_formatter("en")(datetime(2026, 1, 18, 2, 35, 27, tzinfo=UTC), "short")
+    page = client.get(f"/listings/{timed}").text
+    assert f"<dt>Observed</dt><dd>{shown}</dd>" in page
+    assert "2026-01-18T10:35:27" not in page
+    assert (
+        "<dt>Observed</dt><dd>last spring, by the river</dd>"
+        in client.get(f"/listings/{free}").text
+    )

@@ -120,7 +120,7 @@ def test_start_a_scan_and_read_it_on_its_page(web: Web) -> None:
     text = page.text
     assert page.status_code == 200 and 'data-testid="scan-status">Finished<' in text
     assert "2 of 2 listings assessed" in re.sub(r"<[^>]+>", "", text)
-    assert 'data-testid="verdict-counts"' in text and "Counterfeit suspected" in text
+    assert 'data-testid="verdict-counts"' in text and "Suspected counterfeit" in text
     assert "高仿小米14 Ultra" in text and "noscript" not in text
     # Titles and seller names from feeds are shown as text, never run as markup.
     assert "<script>alert" not in text and "&lt;script&gt;alert" in text
@@ -130,6 +130,86 @@ def test_start_a_scan_and_read_it_on_its_page(web: Web) -> None:
     # The page's script is served and talks to the JSON route of the scan.
     script = client.get("/static/scans.js")
     assert script.status_code == 200 and "/api/v1/scans/" in script.text
+
+
+def start_form(html: str) -> str:
+    match = re.search(r'data-testid="start-form">(.*?)</form>', html, re.S)
+    assert match is not None
+    return match.group(1)
+
+
+def radio(form: str, scope: str) -> str:
+    match = re.search(rf'<input type="radio" name="scope" value="{scope}"[^>]*>', form)
+    assert match is not None
+    return match.group(0)
+
+
+def finished_scan(client: TestClient, body: bytes | None = None) -> str:
+    """Upload `body` (if any), scan what waits, and return the scan's page once it ended."""
+    if body is not None:
+        upload_file(client, "feed.jsonl", body)
+    address = str(client.post("/scans/start", data={"scope": "pending"}).headers["location"])
+    deadline = time.monotonic() + WAIT
+    while 'data-active="true"' in client.get(address).text and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return address
+
+
+def test_the_start_form_chooses_what_there_is_to_scan(web: Web) -> None:
+    client = web.client(ANALYST)
+    # Nothing stored: nothing to choose, and the button says so by being off.
+    empty = start_form(client.get("/scans").text)
+    assert "<fieldset disabled>" in empty and 'data-testid="start-scan" disabled' in empty
+    assert "nothing to scan yet" in empty
+    # Uploads waiting: they are the choice.
+    upload_file(client, "feed.jsonl", jsonl(*FEED))
+    waiting = start_form(client.get("/scans").text)
+    assert "checked" in radio(waiting, "pending") and "checked" not in radio(waiting, "all")
+    assert "New uploads waiting for a scan (2)" in waiting
+    assert "disabled" not in waiting and "start-note" not in waiting
+    # All scanned: the waiting ones cannot be chosen, scanning them all again is chosen.
+    finished_scan(client)
+    done = start_form(client.get("/scans").text)
+    assert "disabled" in radio(done, "pending") and "checked" not in radio(done, "pending")
+    assert "checked" in radio(done, "all") and "All listings you can see, again (2)" in done
+    assert 'data-testid="start-note"' in done and 'data-testid="start-scan" disabled' not in done
+
+
+def test_the_scans_table_names_its_columns_in_one_line_each(web: Web) -> None:
+    client = web.client(ANALYST)
+    finished_scan(client, jsonl(*FEED))
+    html = client.get("/scans").text
+    table = html[html.index('data-testid="scans"') : html.index("</table>")]
+    assert "<th>Listings scanned</th>" in table and "<td>New uploads</td>" in table
+    heads = re.findall(r'<abbr class="badge verdict-(\w+)" title="([^"]+)">([^<]+)</abbr>', table)
+    assert heads == [
+        ("counterfeit_suspected", "Suspected counterfeit", "Counterfeit"),
+        ("infringement_suspected", "Suspected infringement", "Infringement"),
+        ("needs_review", "Needs review", "Needs review"),
+        ("clear", "Nothing suspicious", "Clean"),
+    ]
+    client.cookies.set("vigil_lang", "zh")
+    zh = client.get("/scans").text
+    assert "<th>扫描范围</th>" in zh and 'title="疑似假冒">疑似假冒</abbr>' in zh
+
+
+def test_a_scans_results_come_highest_risk_first(web: Web) -> None:
+    client = web.client(ANALYST)
+    feed = [
+        listing(listing_id="t1", title="纯棉男士短袖T恤 夏季", price=59),
+        listing(listing_id="c1", title="高仿小米14 Ultra 一比一 顶级版", price=1299),
+        listing(listing_id="t2", title="纯棉女士短袖T恤", price=49),
+        listing(listing_id="c2", title="小米14 Ultra 复刻版 一比一", price=999),
+    ]
+    address = finished_scan(client, jsonl(*feed))
+    html = client.get(address).text
+    table = html[html.index('data-testid="results"') : html.index("</table>")]
+    risks = [float(r) for r in re.findall(r'<span class="risk-value">([\d.]+)</span>', table)]
+    assert len(risks) == 4 and risks == sorted(risks, reverse=True) and risks[0] > risks[-1]
+    assert all(0 <= r <= 1 for r in risks) and "%</td>" not in table
+    assert "Highest risk first" in html
+    bad = client.get(address, params={"cursor": "nonsense"})
+    assert bad.status_code == 400 and "next_cursor" in bad.text
 
 
 def test_nothing_to_scan_is_said_on_the_page(web: Web) -> None:

@@ -58,3 +58,24 @@ def test_every_text_has_a_chinese_translation() -> None:
 def test_known_translations(message: str) -> None:
     assert translations("zh").gettext(message) != message
     assert translations("en").gettext(message) == message
+
+
+def test_catalogues_agree_where_they_translate_the_same_text() -> None:
+    """All catalogues are merged into one; the same English must not get two translations."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for path in sorted((WEB / "translations" / "zh" / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                if not message.id or not isinstance(message.id, str):
+                    continue
+                text = str(message.string)
+                if message.id in seen and seen[message.id][1] != text:
+                    clashes.append(
+                        f"{message.id!r}: {seen[message.id][0]} says {seen[message.id][1]!r}, "
+                        f"{path.name} says {text!r}"
+                    )
+                seen.setdefault(message.id, (path.name, text))
+    assert not clashes, "\n".join(clashes)

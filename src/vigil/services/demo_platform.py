@@ -25,6 +25,11 @@ from vigil.store.db import Store, cli_actor
 from vigil.store.tables import ListingAccessRow, ListingRow, MemberRow, UserRow
 
 OPERATOR = ("alliance", "Anti-Counterfeiting Alliance")
+# How the sample's platforms write their own names.
+PLATFORM_NAMES = {
+    "jd": "JD.com", "taobao": "Taobao", "tmall": "Tmall", "pinduoduo": "Pinduoduo",
+    "xianyu": "Xianyu", "ebay": "eBay", "amazon": "Amazon",
+}  # fmt: skip
 UPLOAD_BATCH = 5_000  # lines per upload, below the API's 10,000 per request
 
 
@@ -95,7 +100,7 @@ def seed_platform(store: Store, settings: Settings, listings: Path) -> list[Demo
     try:
         for platform, lines in sorted(_feed_by_platform(listings).items()):
             member_id = f"{platform}-market"
-            market_name = f"{platform.title()} trust & safety"
+            market_name = f"{PLATFORM_NAMES.get(platform, platform.title())} trust & safety"
             _ensure_member(store, member_id, market_name, MemberKind.MARKETPLACE)
             uploader = Actor(
                 name=f"demo:{member_id}",

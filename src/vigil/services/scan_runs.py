@@ -10,6 +10,7 @@ stores every assessment, clear ones included, one transaction per batch.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from vigil.domain.people import Actor
@@ -175,41 +176,83 @@ class ResultsPage:
     next_cursor: str | None
 
 
+RESULT_ORDERS = ("listing", "risk")
+
+
 def run_results(
-    store: Store, actor: Actor, scan_id: str, *, cursor: str | None = None, limit: int = 100
+    store: Store,
+    actor: Actor,
+    scan_id: str,
+    *,
+    cursor: str | None = None,
+    limit: int = 100,
+    order: str = "listing",
 ) -> ResultsPage | None:
-    """One page of the assessments this scan made that the actor may see, in listing order;
-    None when the scan is not the actor's to see. A listing scanned again later belongs to
-    its latest scan."""
+    """One page of the assessments this scan made that the actor may see; None when the scan
+    is not the actor's to see. A listing scanned again later belongs to its latest scan.
+
+    `order` is "listing" (the order listings were stored) or "risk" (highest risk first, ties
+    in listing order); a cursor only continues the order that gave it out."""
     if not 1 <= limit <= MAX_PAGE:
         raise ScanRunError(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
-    after = _decode_cursor(cursor)
+    if order not in RESULT_ORDERS:
+        raise ScanRunError(f"order must be 'listing' or 'risk', got {order[:40]!r}")
     with store.session() as session:
         visible = select(ScanRow.id).where(ScanRow.id == scan_id, visible_scans(actor))
         if session.scalar(visible) is None:
             return None
-        rows = session.scalars(
-            select(ListingRow)
-            .where(ListingRow.scan_id == scan_id, ListingRow.id > after, visible_listings(actor))
-            .order_by(ListingRow.id)
-            .limit(limit + 1)
-        ).all()
+        query = select(ListingRow).where(ListingRow.scan_id == scan_id, visible_listings(actor))
+        if order == "risk":
+            query = query.order_by(ListingRow.risk.desc(), ListingRow.id)
+            after_risk = _decode_risk_cursor(cursor)
+            if after_risk is not None:
+                risk, pk = after_risk
+                query = query.where(
+                    or_(
+                        ListingRow.risk < risk,
+                        and_(ListingRow.risk == risk, ListingRow.id > pk),
+                    )
+                )
+        else:
+            query = query.where(ListingRow.id > _decode_cursor(cursor)).order_by(ListingRow.id)
+        rows = session.scalars(query.limit(limit + 1)).all()
         more = len(rows) > limit
         rows = rows[:limit]
         signals = _signals(session, [row.id for row in rows])
     items = [_result(row, signals.get(row.id, [])) for row in rows]
-    return ResultsPage(items, str(rows[-1].id) if more else None)
+    if not more:
+        return ResultsPage(items, None)
+    last = rows[-1]
+    return ResultsPage(items, f"{last.risk!r}_{last.id}" if order == "risk" else str(last.id))
+
+
+def _bad_cursor(cursor: str) -> ScanRunError:
+    return ScanRunError(
+        f"cursor {cursor[:40]!r} is not one this API gave out; pass the next_cursor of the "
+        "previous page, or none for the first page"
+    )
 
 
 def _decode_cursor(cursor: str | None) -> int:
     if cursor is None or cursor == "":
         return 0
     if not cursor.isdigit() or len(cursor) > 18:
-        raise ScanRunError(
-            f"cursor {cursor[:40]!r} is not one this API gave out; pass the next_cursor of the "
-            "previous page, or none for the first page"
-        )
+        raise _bad_cursor(cursor)
     return int(cursor)
+
+
+def _decode_risk_cursor(cursor: str | None) -> tuple[float, int] | None:
+    """A risk-order cursor, `<risk>_<listing pk>` of the page's last result; None to start."""
+    if cursor is None or cursor == "":
+        return None
+    risk_text, _, pk_text = cursor.partition("_")
+    try:
+        risk = float(risk_text)
+    except ValueError:
+        raise _bad_cursor(cursor) from None
+    if not math.isfinite(risk) or not pk_text.isdigit() or len(pk_text) > 18:
+        raise _bad_cursor(cursor)
+    return risk, int(pk_text)
 
 
 def _signals(session: Session, pks: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -89,7 +89,8 @@ def markup_gettext(lang: str) -> Callable[..., Markup]:
     catalogue = translations(lang)
 
     def gettext(message: str, **values: Any) -> Markup:
-        text = Markup(catalogue.gettext(message))
+        # Translations are text, not markup: "<key>" in a message shows as "<key>".
+        text = escape(catalogue.gettext(message))
         if values:
             return text % {k: escape(v) for k, v in values.items()}
         return text

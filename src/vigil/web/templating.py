@@ -17,9 +17,21 @@ from vigil.web.i18n import (
     markup_gettext,
     number_formatter,
 )
+from vigil.web.labels import labeller
 from vigil.web.security import CSRF_FIELD
 
 VERDICTS = ("counterfeit_suspected", "infringement_suspected", "needs_review", "clear", "pending")
+
+
+def plain(value: Any) -> str:
+    """A stored JSON value as a person reads it: `a: 1, b: 2` rather than a Python repr."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {plain(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(plain(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "—" if value is None else str(value)
 
 
 def _environment() -> Environment:
@@ -29,6 +41,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.globals["plain"] = plain
     return environment
 
 
@@ -42,13 +55,15 @@ def _context(request: Request) -> dict[str, Any]:
             CSRF_FIELD, escape(token or "")
         )
 
+    gettext = markup_gettext(lang)
     return {
         "actor": getattr(request.state, "actor", None),
         "lang": lang,
         "languages": LANGUAGES,
         "csrf_token": token or "",
         "csrf_field": csrf_field,
-        "_": markup_gettext(lang),
+        "_": gettext,
+        "label": labeller(gettext),
         "format_number": number_formatter(lang),
         "format_datetime": datetime_formatter(lang),
         "verdicts": VERDICTS,

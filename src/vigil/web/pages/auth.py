@@ -45,14 +45,20 @@ def _secure(request: Request, settings: SettingsDep) -> bool:
 
 
 def _login_page(
-    request: Request, settings: SettingsDep, *, error: str | None, email: str, next_url: str
+    request: Request,
+    settings: SettingsDep,
+    *,
+    error: str | None,
+    email: str,
+    next_url: str,
+    signed_out: bool = False,
 ) -> Response:
     token = new_token()
     request.state.login_csrf = token
     response = render(
         request,
         "auth/login.html",
-        {"error": error, "email": email, "next": next_url},
+        {"error": error, "email": email, "next": next_url, "signed_out": signed_out},
         status_code=401 if error else 200,
     )
     response.set_cookie(
@@ -72,9 +78,12 @@ def login_form(
     settings: SettingsDep,
     actor: Annotated[Actor | None, public()],
     next: str | None = None,
+    signed_out: bool = False,
 ) -> Response:
     # Shown even to someone signed in: signing in again replaces their session.
-    return _login_page(request, settings, error=None, email="", next_url=safe_next(next))
+    return _login_page(
+        request, settings, error=None, email="", next_url=safe_next(next), signed_out=signed_out
+    )
 
 
 @router.post("/login", name="login_submit")
@@ -124,7 +133,7 @@ def logout(
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         accounts.end_session(store, token)
-    response = RedirectResponse("/login", status_code=303)
+    response = RedirectResponse("/login?signed_out=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
 

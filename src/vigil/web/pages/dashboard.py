@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from vigil.domain.people import Actor, Role
+from vigil.domain.registry import MemberKind
 from vigil.services.dashboard import MAX_DAYS, PERIODS, dashboard
 from vigil.web.deps import StoreDep
 from vigil.web.i18n import BABEL_LOCALE, choose_language
@@ -77,5 +78,11 @@ def dashboard_page(
         "labelled": labelled_days(len(board.per_day)),
         "period_text": str(format_interval(board.start, board.end, "yMMMd", locale=locale)),
         "largest_province": max((p.flagged for p in board.by_province), default=0),
+        # Without scans of its own, a member that owns brands, or already has flagged listings,
+        # learns where they come from; the others learn how to run one.
+        "scans_by_others": not board.recent_scans
+        and not actor.is_operator
+        and (actor.member_kind is MemberKind.BRAND_OWNER or board.totals.flagged > 0),
+        "can_scan": actor.role.includes(Role.ANALYST) and actor.can_write,
     }
     return render(request, "dashboard/dashboard.html", context)

@@ -7,6 +7,8 @@ keyboard (j/k, x, c, d, o, ?).
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -20,6 +22,7 @@ from vigil.errors import VigilError
 from vigil.regions import province_name, region_index
 from vigil.services import assessments as service
 from vigil.services.assessments import (
+    AssessmentPage,
     AssessmentQueryError,
     Filters,
     ListingDetail,
@@ -27,7 +30,8 @@ from vigil.services.assessments import (
     MemberNotFound,
     Sort,
 )
-from vigil.services.assessments.highlights import segments
+from vigil.services.assessments.count import Tally, count_assessments
+from vigil.services.assessments.highlights import Segment, segments
 from vigil.services.tenancy import visible_brands
 from vigil.store.tables import BrandRow, MemberRow
 from vigil.web.deps import StoreDep
@@ -45,6 +49,10 @@ MAX_QUEUE_PAGE = 200
 # Sortable columns and the direction a first click sorts them in.
 COLUMNS = {"risk": True, "scanned_at": True, "price": False, "brand": False}
 ANY = "any"
+# Counting the matching listings must be done by this time into the request (seconds); when
+# the page itself took longer (a text search reads every row), the count is skipped.
+COUNT_BY = 0.12
+MIN_COUNT_BUDGET = 0.01
 
 
 def _can_review(actor: Actor) -> bool:
@@ -123,9 +131,28 @@ def _flash(request: Request) -> dict[str, Any] | None:
     return {"decision": decision, "count": count, "skipped": skipped}
 
 
+def _matching(
+    store: StoreDep,
+    actor: Actor,
+    filters: Filters,
+    page: AssessmentPage,
+    cursor: str | None,
+    since: float,
+) -> Tally | None:
+    """How many listings the filters keep, when that can be known without slowing the page:
+    a first page that is also the last one says so itself; otherwise a capped, timed count."""
+    if cursor is None and page.next_cursor is None:
+        return Tally(len(page.items))
+    budget = COUNT_BY - (time.perf_counter() - since)
+    if budget < MIN_COUNT_BUDGET:
+        return None
+    return count_assessments(store, actor, filters, budget=budget)
+
+
 @router.get("/queue", name="review_queue")
 def queue(request: Request, actor: Reader, store: StoreDep) -> Response:
     """The review queue: filter bar, sortable table, bulk decisions, next page by cursor."""
+    started = time.perf_counter()
     error = None
     try:
         filters = service.parse_filters(_queue_params(request))
@@ -142,9 +169,10 @@ def queue(request: Request, actor: Reader, store: StoreDep) -> Response:
         filters, sort, cursor = Filters(verdicts=service.FLAGGED, review="open"), Sort(), None
         limit = QUEUE_PAGE
         page = service.assessments(store, actor, filters, sort=sort, limit=limit)
-    here = _address("/queue", filters, sort, limit, cursor=cursor or "")
+    queue_address = _address("/queue", filters, sort, limit, cursor=cursor or "")
     context = {
         "page": page,
+        "matching": _matching(store, actor, filters, page, cursor, started),
         "limit": limit,
         "default_limit": QUEUE_PAGE,
         "filters": filters,
@@ -158,12 +186,12 @@ def queue(request: Request, actor: Reader, store: StoreDep) -> Response:
             if page.next_cursor
             else None
         ),
-        "here": here,
+        "queue_address": queue_address,  # (base.html uses `here` for the path)
         "sort_links": _sort_links(filters, sort, limit),
         "export_csv": _export("csv", filters, sort),
         "export_jsonl": _export("jsonl", filters, sort),
         "provinces": _provinces(),
-        "province_name": province_name,
+        "province_name": _province_name,
         "brand_names": _brand_names(store, actor),
         "can_review": _can_review(actor),
         "review_states": service.REVIEW_STATES,
@@ -171,6 +199,11 @@ def queue(request: Request, actor: Reader, store: StoreDep) -> Response:
     }
     status = 400 if error else 200
     return render(request, "review/queue.html", context, status_code=status)
+
+
+def _province_name(code: str | None) -> str | None:
+    """The province's name (Chinese, as the division list gives it); None rather than a code."""
+    return province_name(code) if code else None
 
 
 def _back_to_queue(target: str) -> str:
@@ -243,6 +276,48 @@ def _members_to_share_with(store: StoreDep, actor: Actor) -> list[MemberRow]:
         return [m for m in rows if m.id != actor.member_id]
 
 
+def _member_names(store: StoreDep, member_ids: list[str]) -> dict[str, str]:
+    """The names of the members the page lists (the detail only names members the actor may
+    know of: every one for the operator, its own for a member)."""
+    if not member_ids:
+        return {}
+    with store.session() as session:
+        rows = session.execute(
+            select(MemberRow.id, MemberRow.name).where(MemberRow.id.in_(member_ids))
+        )
+        return {member_id: name for member_id, name in rows}
+
+
+def _observed(text: str | None) -> datetime | str | None:
+    """When the listing was seen, as a time when the uploader's text is one (RFC 3339), else
+    the text as given."""
+    if not text:
+        return None
+    try:
+        seen = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return text
+    # In UTC, like every other time on the page; a time without a zone is taken as UTC.
+    return seen.astimezone(UTC) if seen.tzinfo else seen.replace(tzinfo=UTC)
+
+
+def _legend(*runs: list[Segment]) -> list[str]:
+    """The kinds of highlight shown, in the order they first appear."""
+    kinds: dict[str, None] = {}
+    for run in runs:
+        for seg in run:
+            if seg.spans:
+                kinds.setdefault(seg.kind, None)
+    return list(kinds)
+
+
+def _listing_address(listing_pk: int, queue_href: str, **values: str | int) -> str:
+    """The listing page after a form, still knowing the queue (and its filters) it came from."""
+    if queue_href != "/queue":
+        values["from"] = queue_href
+    return _with(f"/listings/{listing_pk}", **values)
+
+
 @router.get("/listings/{listing_pk}", name="listing_page")
 def listing_page(request: Request, listing_pk: int, actor: Reader, store: StoreDep) -> Response:
     """A listing with its evidence highlighted, its signals, price and seller."""
@@ -253,20 +328,29 @@ def listing_page(request: Request, listing_pk: int, actor: Reader, store: StoreD
         by_field[span.field].append(span)
     images, hidden = _web_images(listing.images)
     url = listing.url if listing.url and urlsplit(listing.url).scheme in ("http", "https") else None
+    title_segments = segments(listing.title, by_field["title"])
+    description_segments = segments(listing.description or "", by_field["description"])
+    can_review = _can_review(actor)
+    members = _members_to_share_with(store, actor) if can_review else []
+    shared = request.query_params.get("shared")
     context = {
         "detail": detail,
         "listing": listing,
-        "title_segments": segments(listing.title, by_field["title"]),
-        "description_segments": segments(listing.description or "", by_field["description"]),
+        "title_segments": title_segments,
+        "description_segments": description_segments,
+        "legend": _legend(title_segments, description_segments),
         "signals": sorted(listing.signals, key=lambda s: (-abs(s.weight), s.id)),
         "images": images,
         "hidden_images": hidden,
         "url": url,
-        "province": province_name(listing.province_code) if listing.province_code else None,
-        "can_review": _can_review(actor),
-        "members": _members_to_share_with(store, actor) if _can_review(actor) else [],
+        "province": _province_name(listing.province_code),
+        "observed": _observed(listing.observed_at),
+        "can_review": can_review,
+        "members": members,
+        "member_names": _member_names(store, [row.member_id for row in detail.access]),
         "flash": _flash(request),
-        "shared": request.query_params.get("shared"),
+        # Named as the share form listed it; anything else as given.
+        "shared": next((m.name for m in members if m.id == shared), shared),
         "queue_href": _back_to_queue(request.query_params.get("from", "/queue")),
     }
     return render(request, "review/listing.html", context)
@@ -279,6 +363,7 @@ def listing_review(
     actor: Writer,
     store: StoreDep,
     decision: Annotated[str, Form(max_length=20)] = "",
+    back: Annotated[str, Form(alias="from", max_length=4_000)] = "/queue",
 ) -> Response:
     """Confirm, dismiss or reopen one listing from its page."""
     _detail(store, actor, listing_pk)  # another member's listing is 404, whatever the form
@@ -286,7 +371,9 @@ def listing_review(
         result = service.review(store, actor, [listing_pk], decision)
     except VigilError as problem:
         return _bad_request(request, str(problem))
-    target = _with(f"/listings/{listing_pk}", reviewed=result.decision, count=len(result.updated))
+    target = _listing_address(
+        listing_pk, _back_to_queue(back), reviewed=result.decision, count=len(result.updated)
+    )
     return RedirectResponse(target, status_code=303)
 
 
@@ -297,6 +384,7 @@ def listing_share(
     actor: Writer,
     store: StoreDep,
     member: Annotated[str, Form(max_length=100)] = "",
+    back: Annotated[str, Form(alias="from", max_length=4_000)] = "/queue",
 ) -> Response:
     """Let another member see this listing."""
     _detail(store, actor, listing_pk)
@@ -309,6 +397,5 @@ def listing_share(
         raise NotFoundError(str(error)) from None
     except VigilError as problem:
         return _bad_request(request, str(problem))
-    return RedirectResponse(
-        _with(f"/listings/{listing_pk}", shared=member.strip()), status_code=303
-    )
+    target = _listing_address(listing_pk, _back_to_queue(back), shared=member.strip())
+    return RedirectResponse(target, status_code=303)

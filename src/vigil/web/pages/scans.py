@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from vigil.domain.people import Actor, Role
@@ -20,6 +21,7 @@ from vigil.services.scan_runs import (
     run_results,
     waiting,
 )
+from vigil.services.tenancy import visible_listings
 from vigil.services.uploads import (
     MAX_LINES,
     EmptyUpload,
@@ -28,6 +30,7 @@ from vigil.services.uploads import (
     ingest_batch,
 )
 from vigil.store.db import Store
+from vigil.store.tables import ListingRow
 from vigil.web.deps import StoreDep
 from vigil.web.errors import NotFoundError
 from vigil.web.security import require
@@ -48,6 +51,15 @@ def _can_write(actor: Actor) -> bool:
     return actor.role.includes(Role.ANALYST) and actor.can_write
 
 
+def _visible_listings(store: Store, actor: Actor) -> int:
+    """How many listings a scan of scope "all" would assess for the actor."""
+    with store.session() as session:
+        count = session.scalar(
+            select(func.count()).select_from(ListingRow).where(visible_listings(actor))
+        )
+        return count or 0
+
+
 def _scans_page(
     request: Request,
     store: Store,
@@ -61,6 +73,7 @@ def _scans_page(
     context: dict[str, Any] = {
         "runs": list_runs(store, actor, limit=RECENT),
         "waiting": waiting(store, actor),
+        "visible": _visible_listings(store, actor),
         "can_write": _can_write(actor),
         "upload": upload,
         "problems": upload.rejected[:SHOWN_PROBLEMS] if upload else [],
@@ -132,7 +145,7 @@ def scan(
     run = get_run(store, actor, scan_id)
     if run is None:
         raise NotFoundError("there is no such scan")
-    page = run_results(store, actor, scan_id, cursor=cursor, limit=RESULTS_PAGE)
+    page = run_results(store, actor, scan_id, cursor=cursor, limit=RESULTS_PAGE, order="risk")
     assert page is not None  # the scan is visible, so are its results
     context = {
         "run": run,

@@ -1,0 +1,74 @@
+"""Names people read for the codes the platform stores (verdicts, roles, member kinds, signal
+kinds…). Templates call `label(group, value)`; the English names are the gettext msgids, so the
+Chinese ones live in the catalogues like every other text. An unknown value shows as itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from markupsafe import Markup
+
+
+def _(message: str) -> str:
+    """Marks a text for extraction; it is translated when shown (see `labeller`)."""
+    return message
+
+
+LABELS: dict[str, dict[str, str]] = {
+    "verdict": {
+        "counterfeit_suspected": _("Suspected counterfeit"),
+        "infringement_suspected": _("Suspected infringement"),
+        "needs_review": _("Needs review"),
+        "clear": _("Nothing suspicious"),
+        "pending": _("Waiting for a scan"),
+    },
+    "review": {
+        "open": _("Open"),
+        "confirmed": _("Confirmed"),
+        "dismissed": _("Dismissed"),
+    },
+    "kind": {
+        "brand_owner": _("Brand owner"),
+        "marketplace": _("Marketplace"),
+        "association": _("Association"),
+        "university": _("University"),
+        "enforcement": _("Enforcement"),
+        "operator": _("Operator"),
+    },
+    "role": {"viewer": _("Viewer"), "analyst": _("Analyst"), "admin": _("Admin")},
+    "scope": {"read": _("Read"), "write": _("Read and write")},
+    "detector": {
+        "brand": _("Brand"),
+        "wording": _("Wording"),
+        "price": _("Price"),
+        "seller": _("Seller"),
+    },
+    "signal": {
+        "brand_mention": _("Brand named"),
+        "brand_variant": _("Look-alike brand name"),
+        "nominative_use": _("Brand named for compatibility"),
+        "product_model": _("Product model named"),
+        "counterfeit_wording": _("Counterfeit wording"),
+        "price_below_msrp": _("Price far below MSRP"),
+        "price_below_market": _("Price far below market"),
+        "authorized_seller": _("Authorized seller"),
+        "unverified_official_claim": _("Unverified official claim"),
+    },
+    "access": {
+        "uploaded": _("uploaded it"),
+        "brand": _("its brand"),
+        "shared": _("shared with it"),
+        "reviewed": _("reviewed it"),
+    },
+    "area": {"urban": _("Urban"), "rural": _("Rural")},
+}
+
+
+def labeller(gettext: Callable[..., Markup]) -> Callable[[str, str | None], Markup | str]:
+    def label(group: str, value: str | None) -> Markup | str:
+        if value is None:
+            return "—"
+        english = LABELS.get(group, {}).get(value)
+        return gettext(english) if english is not None else value
+
+    return label
