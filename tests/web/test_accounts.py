@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -360,3 +361,22 @@ def test_openapi_document_is_complete(web: Web) -> None:
     assert all(path.startswith("/api/v1/") for path in document["paths"])
     assert "/api/v1/keys/{key_id}" in document["paths"]
     assert not any(path.startswith("/admin") for path in document["paths"])
+
+
+def test_bodies_without_a_length_are_limited_too(web: Web) -> None:
+    client = web.api("admin@acme.test")
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(3):
+            yield b"x" * (1024 * 1024)
+
+    answer = client.post(
+        "/api/v1/keys", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 413 and "2 MiB" in answer.json()["detail"]
+    small = client.post(
+        "/api/v1/keys",
+        content=iter([b'{"name": ', b'"chunked"}']),
+        headers={"content-type": "application/json"},
+    )
+    assert small.status_code == 201 and small.json()["name"] == "chunked"

@@ -19,10 +19,6 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """Refuse bodies above the limit with 413, whether announced by Content-Length or not."""
 
@@ -41,32 +37,35 @@ class BodyLimit:
             return
         limit = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(scope, send, limit)
-            return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
+        if declared is not None and declared.isdigit():
+            if int(declared) > limit:
                 await self._refuse(scope, send, limit)
+                return
+            await self.app(scope, receive, send)
+            return
+        # No length announced (chunked): read the body here, up to the limit, and hand it on.
+        # The app reads whole bodies anyway; refusing from inside it would come out as a 400.
+        chunks: list[Message] = []
+        received = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                chunks.append(message)
+                break
+            received += len(message.get("body", b""))
+            if received > limit:
+                await self._refuse(scope, send, limit)
+                return
+            chunks.append(message)
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            if chunks:
+                return chunks.pop(0)
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     @staticmethod
     async def _refuse(scope: Scope, send: Send, limit: int) -> None:
