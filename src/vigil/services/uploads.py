@@ -35,7 +35,7 @@ from vigil.errors import VigilError
 from vigil.pipeline.assess import KNOWN_FIELDS, parse_record
 from vigil.pipeline.readers import MAX_RECORD_BYTES, RawRecord, Rejection
 from vigil.store.db import Store, audit
-from vigil.store.listings_repo import LISTING_COLUMNS, region_columns
+from vigil.store.listings_repo import LISTING_COLUMNS, region_columns, seller_name
 from vigil.store.tables import ListingAccessRow, ListingRow, SignalRow
 
 # One request carries at most this many listings; larger feeds are sent in several batches.
@@ -188,6 +188,7 @@ def _listing_row(listing: Any, at: datetime) -> dict[str, Any]:
         "listing_id": stored["listing_id"],
         "seller_id": seller["id"] if seller else None,
         "seller": seller,
+        "seller_name": seller_name(seller),
     }
     row.update({c: stored.get(c) for c in LISTING_COLUMNS})
     row.update(region_columns(stored))

@@ -23,6 +23,11 @@ ASSESSMENT_COLUMNS = ("verdict", "risk", "log_odds", "brand", "product")
 REGION_COLUMNS = ("province_code", "city_code", "county_code", "area")
 
 
+def seller_name(seller: dict[str, Any] | None) -> str | None:
+    name = (seller or {}).get("name")
+    return str(name)[:300] if name else None
+
+
 def region_columns(listing: dict[str, Any]) -> dict[str, str | None]:
     """The listing's region resolved to division codes and urban/rural; the seller's region
     stands in when the listing names none. Unresolvable text leaves them all None."""
@@ -46,6 +51,7 @@ def _listing_row(
         "listing_id": listing["listing_id"],
         "seller_id": seller["id"] if seller else None,
         "seller": seller,
+        "seller_name": seller_name(seller),
         "scan_id": scan_id,
         "scanned_at": at,
     }

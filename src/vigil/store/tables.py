@@ -180,7 +180,9 @@ class ListingRow(Base):
     __tablename__ = "listings"
     __table_args__ = (
         UniqueConstraint("platform", "listing_id"),
-        Index("ix_listings_verdict_risk", "verdict", "risk"),
+        # id last: pages in risk order break ties by id; without it PostgreSQL sorts each tie
+        # group (every pending upload has risk 0) before the first row.
+        Index("ix_listings_verdict_risk", "verdict", "risk", "id"),
         Index("ix_listings_brand", "brand"),
         Index("ix_listings_dashboard", *DASHBOARD_COLUMNS),
         Index("ix_listings_price", "price"),
@@ -197,6 +199,8 @@ class ListingRow(Base):
     condition: Mapped[str] = mapped_column(String(20))
     seller_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
     seller: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # The seller's name out of `seller`, for search: reading it from JSON costs per row.
+    seller_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     region: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # `region` resolved to China's administrative divisions (see vigil.regions); all None
     # when it could not be resolved. `area` is the urban/rural approximation.

@@ -61,6 +61,13 @@ LABELS: dict[str, dict[str, str]] = {
         "reviewed": _("reviewed it"),
     },
     "area": {"urban": _("Urban"), "rural": _("Rural")},
+    "condition": {
+        "new": _("New"),
+        "used": _("Used"),
+        "refurbished": _("Refurbished"),
+        "parts": _("For parts"),
+        "unknown": _("Not stated"),
+    },
 }
 
 

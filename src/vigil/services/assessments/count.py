@@ -1,6 +1,6 @@
 """How many listings a queue's filters keep, for its "N listings match" line.
 
-A count must not make the page slow: it stops at `cap` ("more than 10,000"), and, given a time
+A count must not make the page slow: it stops at `cap` ("more than 1,000"), and, given a time
 budget, gives up when the budget runs out (a text search reads every one of 100k listings, and
 the page has already paid for that once). The database enforces the budget: SQLite through a
 progress handler that interrupts the statement, PostgreSQL through `statement_timeout`.
@@ -23,7 +23,7 @@ from vigil.services.assessments.params import Filters
 from vigil.services.assessments.query import matching_ids
 from vigil.store.db import Store
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 _STEPS = 10_000  # SQLite VM instructions between two looks at the clock
 _QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by its timeout
 

@@ -144,8 +144,6 @@ def _review_is(actor: Actor, state: str) -> ColumnElement[bool]:
 def _matches(text: str, dialect: str) -> ColumnElement[bool]:
     """Title, seller id or seller name contain `text` (any case), or the listing id is it.
     Bound parameters, with LIKE's own characters escaped: `%` and `_` match themselves."""
-    seller_name = ListingRow.seller["name"].as_string()
-
     # SQLite's LIKE ignores case already (ASCII letters). PostgreSQL needs ILIKE, which costs
     # twice as much per row: only worth it when the text has letters with a case.
     caseless = dialect == "sqlite" or text.lower() == text.upper()
@@ -161,7 +159,7 @@ def _matches(text: str, dialect: str) -> ColumnElement[bool]:
     return or_(
         contains(ListingRow.title),
         contains(ListingRow.seller_id),
-        contains(seller_name),
+        contains(ListingRow.seller_name),
         ListingRow.listing_id == text,
     )
 

@@ -1,4 +1,4 @@
-"""indexes for the dashboard, the queue's price order and members' grants
+"""indexes for the dashboard, the queue's orders and members' grants; the seller's name
 
 Revision ID: 0003
 Revises: 0002
@@ -7,6 +7,7 @@ Create Date: 2026-11-25 07:25:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
@@ -24,6 +25,9 @@ DASHBOARD = [
 
 def upgrade() -> None:
     with op.batch_alter_table("listings") as batch:
+        batch.add_column(sa.Column("seller_name", sa.String(length=300), nullable=True))
+        batch.drop_index("ix_listings_verdict_risk")
+        batch.create_index("ix_listings_verdict_risk", ["verdict", "risk", "id"])
         batch.drop_index("ix_listings_scanned_at")
         batch.create_index("ix_listings_dashboard", DASHBOARD)
         batch.create_index("ix_listings_price", ["price"])
@@ -42,3 +46,6 @@ def downgrade() -> None:
         batch.drop_index("ix_listings_price")
         batch.drop_index("ix_listings_dashboard")
         batch.create_index("ix_listings_scanned_at", ["scanned_at"])
+        batch.drop_index("ix_listings_verdict_risk")
+        batch.create_index("ix_listings_verdict_risk", ["verdict", "risk"])
+        batch.drop_column("seller_name")
