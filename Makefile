@@ -36,7 +36,7 @@ browser:
 	  :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "installing Debian's chromium for the browser tests"; \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; } \
 	    || echo "note: chromium could not be installed; the browser tests will be skipped"; \
 	else \
 	  echo "note: chromium is not installed, so the browser tests will be skipped;" \

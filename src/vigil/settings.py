@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Session cookies are marked Secure when served over HTTPS; set this to force it either way
     # (e.g. true behind a proxy that terminates TLS).
     cookie_secure: bool | None = None
+    # Failed sign-ins allowed per client address and per e-mail within the window (seconds).
+    login_attempts: int = 10
+    login_window_s: float = 600.0
 
     def resolved_database_url(self) -> str:
         if self.database_url:

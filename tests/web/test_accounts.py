@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy import select
 
 from tests.web.conftest import PASSWORD, Web
@@ -380,3 +381,30 @@ def test_bodies_without_a_length_are_limited_too(web: Web) -> None:
         headers={"content-type": "application/json"},
     )
     assert small.status_code == 201 and small.json()["name"] == "chunked"
+
+
+def test_password_guessing_is_slowed_down(web: Web) -> None:
+    client = web.anonymous()
+    client.get("/login")
+
+    def attempt(password: str) -> Response:
+        # Each answer carries a fresh form token, as the browser's next form would.
+        token = client.cookies["vigil_login_csrf"]
+        return client.post(
+            "/login", data={"email": "admin@acme.test", "password": password, "csrf_token": token}
+        )
+
+    assert [attempt(f"guess {n}").status_code for n in range(10)] == [401] * 10
+    refused = attempt(PASSWORD)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 500
+    assert "Too many failed sign-ins" in refused.text
+    # Nor can another e-mail be tried from this address.
+    other = client.post(
+        "/login",
+        data={
+            "email": "viewer@acme.test",
+            "password": PASSWORD,
+            "csrf_token": client.cookies["vigil_login_csrf"],
+        },
+    )
+    assert other.status_code == 429

@@ -21,6 +21,7 @@ from vigil.settings import Settings
 from vigil.store.db import Store, open_store
 from vigil.web.errors import WebError
 from vigil.web.middleware import BodyLimit, SecurityHeaders, ServerTiming
+from vigil.web.ratelimit import FailureLimiter
 from vigil.web.routes import api_router, pages_router
 from vigil.web.templating import render
 
@@ -116,6 +117,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = the_store
     app.state.scan_runner = _scan_runner(settings, the_store)
+    app.state.login_failures = FailureLimiter(
+        limit=settings.login_attempts, window_s=settings.login_window_s
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(ServerTiming)

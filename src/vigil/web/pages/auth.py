@@ -14,6 +14,7 @@ from vigil.errors import VigilError
 from vigil.services import accounts
 from vigil.web.deps import SettingsDep, StoreDep
 from vigil.web.i18n import LANG_COOKIE, LANGUAGES, choose_language, gettext_for
+from vigil.web.ratelimit import FailureLimiter
 from vigil.web.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -96,9 +97,25 @@ async def login(
     password: Annotated[str, Form(max_length=accounts.MAX_PASSWORD)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
+    _ = gettext_for(choose_language(request))
+    limiter: FailureLimiter = request.app.state.login_failures
+    keys = (f"ip:{client_address(request)}", f"email:{email.strip().lower()}")
+    wait = limiter.retry_after(*keys)
+    if wait:
+        response = _login_page(
+            request,
+            settings,
+            error=_("Too many failed sign-ins: try again in %(minutes)s minutes.")
+            % {"minutes": max(1, round(wait / 60))},
+            email=email,
+            next_url=safe_next(next),
+        )
+        response.status_code = 429
+        response.headers["Retry-After"] = str(wait)
+        return response
     user = await run_in_threadpool(accounts.authenticate, store, email, password)
     if user is None:
-        _ = gettext_for(choose_language(request))
+        limiter.failed(*keys)
         return _login_page(
             request,
             settings,
@@ -106,6 +123,7 @@ async def login(
             email=email,
             next_url=safe_next(next),
         )
+    limiter.succeeded(keys[1])
     token, _csrf = await run_in_threadpool(
         accounts.start_session,
         store,
