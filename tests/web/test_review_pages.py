@@ -18,6 +18,7 @@ from vigil.regions import province_name
 from vigil.services.assessments import parse_filters, parse_sort
 from vigil.store.tables import ListingAccessRow, ListingRow, MemberRow
 from vigil.web.i18n import datetime_formatter
+from vigil.web.places import latin_name
 
 ROW = re.compile(r'<tr data-listing="(\d+)"')
 ESCAPED_XSS = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -251,9 +252,10 @@ def test_stored_codes_are_shown_by_their_names(seeded: Web) -> None:
            "Suspected counterfeit</span>" in queue.text  # fmt: skip
     assert 'data-testid="review-state">Open</span>' in queue.text
     assert ">open<" not in queue.text
-    # Provinces by name (never the division code), urban/rural by name too.
+    # Provinces by name, in pinyin on English pages (never the division code); urban/rural by
+    # name too.
     urban = next(r for r in rows if r.province_code and r.area == "urban" and "acme" in r.access)
-    shown = f"{province_name(str(urban.province_code))} · Urban"
+    shown = f"{latin_name(str(province_name(str(urban.province_code))))} · Urban"
     page = client.get("/queue", params={"q": urban.listing_id, "review": "any"})
     assert shown in page.text
     assert not re.search(r">\s*\d{6}\s*<", page.text), "a division code shows as text"

@@ -18,6 +18,7 @@ from vigil.web.i18n import (
     number_formatter,
 )
 from vigil.web.labels import labeller
+from vigil.web.places import place_namer
 from vigil.web.security import CSRF_FIELD
 
 VERDICTS = ("counterfeit_suspected", "infringement_suspected", "needs_review", "clear", "pending")
@@ -64,6 +65,7 @@ def _context(request: Request) -> dict[str, Any]:
         "csrf_field": csrf_field,
         "_": gettext,
         "label": labeller(gettext),
+        "place": place_namer(lang),
         "format_number": number_formatter(lang),
         "format_datetime": datetime_formatter(lang),
         "verdicts": VERDICTS,
