@@ -16,15 +16,13 @@ import math
 import random
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any, cast
 
 import orjson
 from sqlalchemy import Table, func, insert, select, text
 
-from vigil.regions import resolve_region
 from vigil.store.db import Store, cli_actor
-from vigil.store.listings_repo import LISTING_COLUMNS, seller_name
+from vigil.store.listings_repo import listing_columns
 from vigil.store.tables import ListingAccessRow, ListingRow, ScanRow, SignalRow
 
 LISTINGS = cast(Table, ListingRow.__table__)
@@ -41,12 +39,6 @@ RISK_BANDS = {
 WORDING = ("高仿", "精仿", "原单", "1:1", "一比一", "AAA", "replica", "super copy", "A货", "复刻")
 BRANDS_MEMBER = "bench-brands"
 CHUNK = 5_000
-
-
-@lru_cache(maxsize=16384)
-def _region(region: str) -> tuple[str | None, str | None, str | None, str | None]:
-    found = resolve_region(region)
-    return (found.province_code, found.city_code, found.county_code, found.area)
 
 
 def _signal(
@@ -139,21 +131,7 @@ def _signals(
 
 def _listing(record: dict[str, Any]) -> dict[str, Any]:
     """The listing's columns in the normal form a scan stores."""
-    seller = record.get("seller")
-    row: dict[str, Any] = {
-        "platform": record["platform"],
-        "listing_id": record["listing_id"],
-        "seller_id": seller["id"] if seller else None,
-        "seller": seller,
-        "seller_name": seller_name(seller),
-    }
-    row.update({c: record.get(c) for c in LISTING_COLUMNS})
-    row["currency"] = row["currency"] or "CNY"
-    row["condition"] = row["condition"] or "unknown"
-    row["images"] = row["images"] or []
-    codes = _region(row["region"]) if row["region"] else (None, None, None, None)
-    row.update(zip(("province_code", "city_code", "county_code", "area"), codes, strict=True))
-    return row
+    return listing_columns(record)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -13,6 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 
 from vigil.domain.people import Role
 from vigil.services import accounts
@@ -74,6 +75,13 @@ def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def sign_in(client: TestClient, who: str, password: str = PASSWORD, **form: str) -> Response:
+    """Sign in through the login form as a browser does: fetch the form (and its token), post it."""
+    client.get("/login")
+    data = {"email": who, "password": password, "csrf_token": client.cookies["vigil_login_csrf"]}
+    return client.post("/login", data={**data, **form})
+
+
 @dataclass
 class Web:
     app: FastAPI
@@ -89,12 +97,7 @@ class Web:
     def client(self, who: str) -> TestClient:
         """Signed in as `who` through the login form; unsafe requests carry the CSRF header."""
         client = self.anonymous()
-        page = client.get("/login")
-        token = client.cookies.get("vigil_login_csrf")
-        assert page.status_code == 200 and token
-        answer = client.post(
-            "/login", data={"email": who, "password": PASSWORD, "csrf_token": token, "next": "/"}
-        )
+        answer = sign_in(client, who)
         assert answer.status_code == 303, f"cannot sign in as {who}: {answer.status_code}"
         account = client.get("/account")
         found = CSRF_META.search(account.text)

@@ -6,10 +6,9 @@ import re
 from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
-from httpx2 import Response
 from sqlalchemy import select
 
-from tests.web.conftest import PASSWORD, Web
+from tests.web.conftest import PASSWORD, Web, sign_in
 from vigil.store.tables import AuditEventRow, WebSessionRow
 
 
@@ -93,15 +92,7 @@ def test_suspended_member_cannot_sign_in(web: Web) -> None:
     operator = web.client("admin@alliance.test")
     assert operator.patch("/api/v1/members/globex", json={"active": False}).status_code == 200
     client = web.anonymous()
-    client.get("/login")
-    answer = client.post(
-        "/login",
-        data={
-            "email": "admin@globex.test",
-            "password": PASSWORD,
-            "csrf_token": client.cookies["vigil_login_csrf"],
-        },
-    )
+    answer = sign_in(client, "admin@globex.test")
     assert answer.status_code == 401 and "suspended" in answer.text
     assert operator.patch("/api/v1/members/alliance", json={"active": False}).status_code == 400
 
@@ -194,15 +185,7 @@ def test_session_fixation_is_prevented(web: Web) -> None:
     victim = web.client("viewer@acme.test")
     planted = victim.cookies["vigil_session"]
     # The victim signs in again in the same browser, which still holds the planted cookie.
-    victim.get("/login")
-    victim.post(
-        "/login",
-        data={
-            "email": "admin@acme.test",
-            "password": PASSWORD,
-            "csrf_token": victim.cookies["vigil_login_csrf"],
-        },
-    )
+    sign_in(victim, "admin@acme.test")
     assert victim.cookies["vigil_session"] != planted
     attacker = web.anonymous()
     attacker.cookies.set("vigil_session", planted)
@@ -215,28 +198,12 @@ def test_session_fixation_is_prevented(web: Web) -> None:
 
 def test_session_cookie_flags(web: Web) -> None:
     client = web.anonymous()
-    client.get("/login")
-    answer = client.post(
-        "/login",
-        data={
-            "email": "admin@acme.test",
-            "password": PASSWORD,
-            "csrf_token": client.cookies["vigil_login_csrf"],
-        },
-    )
+    answer = sign_in(client, "admin@acme.test")
     cookie = answer.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
     # Over HTTPS the cookies are Secure as well.
     client = TestClient(web.app, base_url="https://testserver", follow_redirects=False)
-    client.get("/login")
-    answer = client.post(
-        "/login",
-        data={
-            "email": "admin@acme.test",
-            "password": PASSWORD,
-            "csrf_token": client.cookies["vigil_login_csrf"],
-        },
-    )
+    answer = sign_in(client, "admin@acme.test")
     assert "Secure" in answer.headers["set-cookie"]
 
 
@@ -251,16 +218,7 @@ def test_logout_ends_the_session(web: Web) -> None:
 
 def test_login_redirects_only_within_the_site(web: Web) -> None:
     client = web.anonymous()
-    client.get("/login")
-    answer = client.post(
-        "/login",
-        data={
-            "email": "admin@acme.test",
-            "password": PASSWORD,
-            "next": "https://evil.example/",
-            "csrf_token": client.cookies["vigil_login_csrf"],
-        },
-    )
+    answer = sign_in(client, "admin@acme.test", next="https://evil.example/")
     assert answer.headers["location"] == "/"
 
 
@@ -385,26 +343,11 @@ def test_bodies_without_a_length_are_limited_too(web: Web) -> None:
 
 def test_password_guessing_is_slowed_down(web: Web) -> None:
     client = web.anonymous()
-    client.get("/login")
-
-    def attempt(password: str) -> Response:
-        # Each answer carries a fresh form token, as the browser's next form would.
-        token = client.cookies["vigil_login_csrf"]
-        return client.post(
-            "/login", data={"email": "admin@acme.test", "password": password, "csrf_token": token}
-        )
-
-    assert [attempt(f"guess {n}").status_code for n in range(10)] == [401] * 10
-    refused = attempt(PASSWORD)
+    guesses = [sign_in(client, "admin@acme.test", f"guess {n}") for n in range(10)]
+    assert [answer.status_code for answer in guesses] == [401] * 10
+    refused = sign_in(client, "admin@acme.test")
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 500
     assert "Too many failed sign-ins" in refused.text
     # Nor can another e-mail be tried from this address.
-    other = client.post(
-        "/login",
-        data={
-            "email": "viewer@acme.test",
-            "password": PASSWORD,
-            "csrf_token": client.cookies["vigil_login_csrf"],
-        },
-    )
+    other = sign_in(client, "viewer@acme.test")
     assert other.status_code == 429

@@ -11,9 +11,9 @@ from babel.messages.extract import extract_from_dir
 import vigil.web
 from vigil.domain.people import Role, Scope
 from vigil.domain.registry import MemberKind
+from vigil.services.assessments import VERDICTS
 from vigil.web.i18n import translations
 from vigil.web.labels import LABELS
-from vigil.web.templating import VERDICTS
 
 WEB = Path(vigil.web.__file__).parent
 

@@ -169,6 +169,14 @@ def normalise_email(email: str) -> str:
     return email
 
 
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise AccountError(f"role {value!r} is not known: use one of {roles}") from None
+
+
 def create_user(
     store: Store,
     *,
@@ -180,11 +188,7 @@ def create_user(
     actor: Actor,
 ) -> UserRow:
     email = normalise_email(email)
-    try:
-        user_role = Role(role)
-    except ValueError:
-        roles = ", ".join(r.value for r in Role)
-        raise AccountError(f"role {role!r} is not known: use one of {roles}") from None
+    user_role = _role(role)
     check_password(password)
     with store.session() as session:
         get_member(session, member_id)
@@ -225,11 +229,7 @@ def update_user(
             raise NotFound(f"no user {user_id}")
         changes: dict[str, object] = {}
         if role is not None:
-            try:
-                row.role = Role(role).value
-            except ValueError:
-                roles = ", ".join(r.value for r in Role)
-                raise AccountError(f"role {role!r} is not known: use one of {roles}") from None
+            row.role = _role(role).value
             changes["role"] = row.role
         if active is not None:
             row.active = active

@@ -35,7 +35,7 @@ from vigil.errors import VigilError
 from vigil.pipeline.assess import KNOWN_FIELDS, parse_record
 from vigil.pipeline.readers import MAX_RECORD_BYTES, RawRecord, Rejection
 from vigil.store.db import Store, audit
-from vigil.store.listings_repo import LISTING_COLUMNS, region_columns, seller_name
+from vigil.store.listings_repo import LISTING_COLUMNS, listing_columns
 from vigil.store.tables import ListingAccessRow, ListingRow, SignalRow
 
 # One request carries at most this many listings; larger feeds are sent in several batches.
@@ -181,17 +181,7 @@ def _parse_line(number: int, line: bytes) -> tuple[Any, dict[str, Any]] | Reject
 
 def _listing_row(listing: Any, at: datetime) -> dict[str, Any]:
     """The `listings` row of an uploaded listing, in the same normal form a scan stores."""
-    stored = listing.model_dump(mode="json", exclude_none=True)
-    seller = stored.get("seller")
-    row: dict[str, Any] = {
-        "platform": stored["platform"],
-        "listing_id": stored["listing_id"],
-        "seller_id": seller["id"] if seller else None,
-        "seller": seller,
-        "seller_name": seller_name(seller),
-    }
-    row.update({c: stored.get(c) for c in LISTING_COLUMNS})
-    row.update(region_columns(stored))
+    row = listing_columns(listing.model_dump(mode="json", exclude_none=True))
     row.update(
         verdict="pending", risk=0.0, log_odds=0.0, brand=None, product=None, scan_id=None,
         scanned_at=at,

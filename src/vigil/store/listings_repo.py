@@ -42,25 +42,30 @@ def region_columns(listing: dict[str, Any]) -> dict[str, str | None]:
     }
 
 
-def _listing_row(
-    listing: dict[str, Any], assessment: dict[str, Any], scan_id: str, at: datetime
-) -> dict[str, Any]:
+def listing_columns(listing: dict[str, Any]) -> dict[str, Any]:
+    """A listing's own columns of `listings`, in the one normal form every writer stores:
+    scans, uploads and the benchmark's seed."""
     seller = listing.get("seller")
-    row = {
+    row: dict[str, Any] = {
         "platform": listing["platform"],
         "listing_id": listing["listing_id"],
         "seller_id": seller["id"] if seller else None,
         "seller": seller,
         "seller_name": seller_name(seller),
-        "scan_id": scan_id,
-        "scanned_at": at,
     }
     row.update({c: listing.get(c) for c in LISTING_COLUMNS})
     row["currency"] = row["currency"] or "CNY"
     row["condition"] = row["condition"] or "unknown"
     row["images"] = row["images"] or []
-    row.update({c: assessment[c] for c in ASSESSMENT_COLUMNS})
     row.update(region_columns(listing))
+    return row
+
+
+def _listing_row(
+    listing: dict[str, Any], assessment: dict[str, Any], scan_id: str, at: datetime
+) -> dict[str, Any]:
+    row = listing_columns(listing)
+    row.update({c: assessment[c] for c in ASSESSMENT_COLUMNS}, scan_id=scan_id, scanned_at=at)
     return row
 
 

@@ -21,8 +21,6 @@ from vigil.web.labels import labeller
 from vigil.web.places import place_namer
 from vigil.web.security import CSRF_FIELD
 
-VERDICTS = ("counterfeit_suspected", "infringement_suspected", "needs_review", "clear", "pending")
-
 
 def plain(value: Any) -> str:
     """A stored JSON value as a person reads it: `a: 1, b: 2` rather than a Python repr."""
@@ -68,7 +66,6 @@ def _context(request: Request) -> dict[str, Any]:
         "place": place_namer(lang),
         "format_number": number_formatter(lang),
         "format_datetime": datetime_formatter(lang),
-        "verdicts": VERDICTS,
         "path": request.url.path,
     }
 

@@ -13,10 +13,12 @@ from typing import Any
 
 import orjson
 
+from vigil.domain.assessment import Verdict
 from vigil.services.assessments.errors import AssessmentQueryError
 from vigil.store.tables import ListingRow
 
-VERDICTS = ("counterfeit_suspected", "infringement_suspected", "needs_review", "clear", "pending")
+# The scan's verdicts, and `pending` for uploads not scanned yet.
+VERDICTS = (*(v.value for v in Verdict), "pending")
 FLAGGED = VERDICTS[:3]
 REVIEW_STATES = ("open", "confirmed", "dismissed")
 AREAS = ("urban", "rural")
