@@ -47,6 +47,7 @@ test: lint browser
 	$(BIN)/pytest -q -n 2
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/scan_text.py
 	$(BIN)/python bench/api.py
 

@@ -78,6 +78,9 @@ class ScanConfig(BaseModel):
     scoring: ScoringConfig
     currency: CurrencyConfig
     detectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Where scans keep caches (downloaded images, image hashes): `<home>/cache` when the
+    # configuration was loaded for a home; None keeps nothing between scans.
+    cache_dir: str | None = None
 
 
 def _read_yaml(text: str, origin: str) -> dict[str, Any]:
@@ -128,6 +131,8 @@ def load_scan_config(home: Path | None = None, extra: Path | None = None) -> Sca
         except (OSError, UnicodeDecodeError) as error:
             raise ConfigError(f"{path}: cannot read it: {error}") from error
         data = _merge(data, _read_yaml(text, str(path)))
+    if home is not None:
+        data.setdefault("cache_dir", str(home / "cache"))
     try:
         return ScanConfig.model_validate(data)
     except ValidationError as error:

@@ -35,9 +35,11 @@ def read_registry(path: Path) -> Registry:
     return Registry.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
+# These tests are about the words, prices and sellers of a sample; they write samples without
+# images, which keeps them quick (test_sample_images.py covers the images).
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> SampleSummary:
-    return write_sample(tmp_path_factory.mktemp("sample"), listings=4000, seed=7)
+    return write_sample(tmp_path_factory.mktemp("sample"), listings=4000, seed=7, images=False)
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +89,9 @@ def test_the_label_mix_is_the_promised_one(sample: SampleSummary) -> None:
 
 
 def test_the_same_seed_writes_the_same_bytes(tmp_path: Path) -> None:
-    first = write_sample(tmp_path / "a", listings=300, seed=3)
-    again = write_sample(tmp_path / "b", listings=300, seed=3)
-    other = write_sample(tmp_path / "c", listings=300, seed=4)
+    first = write_sample(tmp_path / "a", listings=300, seed=3, images=False)
+    again = write_sample(tmp_path / "b", listings=300, seed=3, images=False)
+    other = write_sample(tmp_path / "c", listings=300, seed=4, images=False)
     for name in ("registry.yaml", "listings.jsonl", "truth.jsonl"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert first.listings_path.read_bytes() != other.listings_path.read_bytes()
@@ -146,14 +148,14 @@ def test_padding_reaches_the_benchmark_size() -> None:
 
 
 def test_padding_works_through_write_sample(tmp_path: Path) -> None:
-    summary = write_sample(tmp_path, listings=200, seed=2, brands=80, products=500)
+    summary = write_sample(tmp_path, listings=200, seed=2, brands=80, products=500, images=False)
     registry = read_registry(summary.registry)
     assert (len(registry.brands), len(registry.products)) == (80, 500)
     assert len(read_jsonl(summary.listings_path)) == 200
 
 
 def test_a_smaller_sample_keeps_the_best_known_brands(tmp_path: Path) -> None:
-    summary = write_sample(tmp_path, listings=200, seed=2, brands=5, products=12)
+    summary = write_sample(tmp_path, listings=200, seed=2, brands=5, products=12, images=False)
     registry = read_registry(summary.registry)
     assert len(registry.brands) == 5 and len(registry.products) == 12
     assert {"Xiaomi", "Huawei", "Apple", "Nike"} <= {b.name for b in registry.brands}

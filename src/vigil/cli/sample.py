@@ -1,4 +1,4 @@
-"""`vigil sample --out DIR [--listings N] [--seed S]`."""
+"""`vigil sample --out DIR [--listings N] [--seed S] [--no-images]`."""
 
 from __future__ import annotations
 
@@ -22,14 +22,24 @@ def command(
     products: Annotated[
         int | None, typer.Option(min=1, help="Pad the registry to this many products.")
     ] = None,
+    images: Annotated[
+        bool,
+        typer.Option(
+            "--images/--no-images",
+            help="Draw product photos, logos and listing images (images/, image_truth.jsonl).",
+        ),
+    ] = True,
     home: HomeOption = None,
 ) -> None:
     """Write a sample alliance: a registry, marketplace listings and their truth labels."""
     from vigil.services.sample import write_sample
 
     with reported():
-        summary = write_sample(out, listings=listings, seed=seed, brands=brands, products=products)
+        summary = write_sample(
+            out, listings=listings, seed=seed, brands=brands, products=products, images=images
+        )
+    drawn = f" and {summary.images:,} images" if summary.images else ""
     console.print(
         f"wrote {summary.listings:,} listings ({summary.brands} brands, "
-        f"{summary.products} products) to {out}/"
+        f"{summary.products} products){drawn} to {out}/"
     )

@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from vigil.domain.assessment import Signal
 from vigil.domain.listing import Condition, Listing
 from vigil.domain.registry import Registry
+from vigil.images.facts import ListingImage
 from vigil.settings import ScanConfig
 
 
@@ -48,6 +49,8 @@ class Findings:
     condition: Condition = Condition.UNKNOWN
     # Set when the listing was attributed through a look-alike name, not the real one.
     variant: str | None = None
+    # The listing's photos as the image stage fetched and hashed them (vigil.pipeline.images).
+    images: list[ListingImage] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
 
 

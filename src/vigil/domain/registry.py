@@ -54,6 +54,9 @@ class Brand(_Entry):
     # (苹果 is a fruit, 小米 is millet): such names need context before they count.
     categories: list[NonEmpty] = Field(default_factory=list)
     common_word: bool = False
+    # Extension: photos seen in confirmed counterfeit cases of the brand (file paths or URLs),
+    # so that a listing reusing one of them can be recognised.
+    counterfeit_images: list[NonEmpty] = Field(default_factory=list)
 
     @property
     def names(self) -> list[str]:

@@ -8,9 +8,11 @@ score. This module is what worker processes and Spark executors run; it holds no
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import ValidationError
@@ -21,6 +23,9 @@ from vigil.domain.listing import Listing
 from vigil.domain.validation import describe_validation_error
 from vigil.pipeline.readers import RawRecord, Rejection
 from vigil.pipeline.scoring import Scorer
+
+if TYPE_CHECKING:
+    from vigil.pipeline.images import ImageStage
 
 KNOWN_FIELDS = frozenset(Listing.model_fields)
 
@@ -111,12 +116,35 @@ def stored_listing(raw: dict[str, Any]) -> dict[str, Any]:
     return Listing.model_validate(raw).model_dump(mode="json", exclude_none=True)
 
 
-class Assessor:
-    """The compiled matchers of one scan, and the two passes that run them."""
+@functools.lru_cache(maxsize=64)
+def _folder_of(source: str) -> Path | None:
+    """The folder a listing file's relative image paths are resolved against."""
+    if source == "-":
+        return None
+    path = Path(source)
+    return path.resolve().parent if path.is_file() else None
 
-    def __init__(self, matchers: list[Matcher], scorer: Scorer) -> None:
+
+class Assessor:
+    """The compiled matchers of one scan, and the two passes that run them.
+
+    With an image stage, each listing's photos are fetched and hashed before the matchers run.
+    `local_images` says whether image references may be paths on this machine (absolute, or
+    relative to the listing file): yes for feeds an operator scans from files, no for listings
+    members uploaded through the web — a path there would let them read our files."""
+
+    def __init__(
+        self,
+        matchers: list[Matcher],
+        scorer: Scorer,
+        *,
+        images: ImageStage | None = None,
+        local_images: bool = True,
+    ) -> None:
         self.matchers = matchers
         self.scorer = scorer
+        self.images = images
+        self.local_images = local_images
         self.scan_wide = [i for i, m in enumerate(matchers) if isinstance(m, ScanWide)]
 
     def first_pass(self, record: RawRecord | Rejection) -> FirstPass | Rejection:
@@ -128,6 +156,11 @@ class Assessor:
         listing, payload = parsed
         ignored = tuple(k for k in payload if k not in KNOWN_FIELDS)
         findings = Findings(condition=listing.condition)
+        if self.images is not None and listing.images:
+            if self.local_images:
+                findings.images = self.images.analyse(listing.images, _folder_of(record.source))
+            else:
+                findings.images = self.images.analyse(listing.images, None, urls_only=True)
         signals: list[Signal] = []
         for matcher in self.matchers:
             signals.extend(matcher.match(listing, findings))
@@ -146,25 +179,25 @@ class Assessor:
             price=listing.price,
             currency=listing.currency,
         )
-        spill = orjson.dumps(
-            {
-                # The record as read: already validated, and dumped in normal form again only
-                # for the listings pass two stores (see `stored_listing`).
-                "listing": payload,
-                "facts": [
-                    facts.platform,
-                    facts.listing_id,
-                    facts.brand,
-                    facts.product,
-                    facts.role,
-                    facts.condition,
-                    facts.price,
-                    facts.currency,
-                ],
-                "signals": [signal_row(s) for s in signals],
-            },
-            option=orjson.OPT_APPEND_NEWLINE,
-        )
+        spilled: dict[str, Any] = {
+            # The record as read: already validated, and dumped in normal form again only
+            # for the listings pass two stores (see `stored_listing`).
+            "listing": payload,
+            "facts": [
+                facts.platform,
+                facts.listing_id,
+                facts.brand,
+                facts.product,
+                facts.role,
+                facts.condition,
+                facts.price,
+                facts.currency,
+            ],
+            "signals": [signal_row(s) for s in signals],
+        }
+        if findings.images:
+            spilled["images"] = [image.record() for image in findings.images]
+        spill = orjson.dumps(spilled, option=orjson.OPT_APPEND_NEWLINE)
         return FirstPass(spill, observations, ignored)
 
     def new_stats(self) -> dict[int, ScanStats]:
@@ -181,7 +214,7 @@ class Assessor:
         score = self.scorer.score(
             ((s["kind"], s["weight"]) for s in signals), attributed=facts.brand is not None
         )
-        return {
+        row = {
             "platform": facts.platform,
             "listing_id": facts.listing_id,
             "verdict": score.verdict.value,
@@ -191,3 +224,6 @@ class Assessor:
             "product": facts.product,
             "signals": signals,
         }
+        if "images" in spilled:
+            row["images"] = spilled["images"]
+        return row

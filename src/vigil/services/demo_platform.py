@@ -73,12 +73,25 @@ def _ensure_user(store: Store, member_id: str, email: str, name: str, role: Role
 
 
 def _feed_by_platform(listings: Path) -> dict[str, list[bytes]]:
+    """The sample's lines by platform, image paths made absolute: an upload has no file for
+    relative paths to be read against."""
     lines: dict[str, list[bytes]] = defaultdict(list)
+    folder = listings.resolve().parent
     with listings.open("rb") as handle:
         for line in handle:
             if line.strip():
-                lines[str(orjson.loads(line)["platform"])].append(line)
+                record = orjson.loads(line)
+                if record.get("images"):
+                    record["images"] = [_absolute(ref, folder) for ref in record["images"]]
+                    line = orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+                lines[str(record["platform"])].append(line)
     return lines
+
+
+def _absolute(ref: str, folder: Path) -> str:
+    if "://" in ref or Path(ref).is_absolute():
+        return ref
+    return str(folder / ref)
 
 
 def _pending(store: Store, member_id: str) -> int:
@@ -95,7 +108,8 @@ def _pending(store: Store, member_id: str) -> int:
 def seed_platform(store: Store, settings: Settings, listings: Path) -> list[DemoUser]:
     """Members, uploads, scans and demo users for the sample in `listings`."""
     _ensure_member(store, *OPERATOR, MemberKind.OPERATOR)
-    runner = ScanRunner(store, settings)
+    # The sample's photos are files the operator just wrote: its scan runs may read them.
+    runner = ScanRunner(store, settings, local_images=True)
     markets: dict[str, tuple[int, str]] = {}
     try:
         for platform, lines in sorted(_feed_by_platform(listings).items()):

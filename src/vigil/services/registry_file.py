@@ -22,7 +22,11 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "lexicon": LexiconTerm,
 }
 # Fields holding file paths, resolved against the registry file's folder.
-PATH_FIELDS = {"brands": ("logos",), "products": ("images",), "works": ("files",)}
+PATH_FIELDS = {
+    "brands": ("logos", "counterfeit_images"),
+    "products": ("images",),
+    "works": ("files",),
+}
 
 
 class RegistryFileError(VigilError):

@@ -20,9 +20,11 @@ from typing import IO, Any
 
 import orjson
 
+from vigil.detectors.images import ImageMatcher, image_settings, make_fetcher
 from vigil.detectors.manifest import load_detectors
 from vigil.domain.registry import Registry
 from vigil.pipeline.assess import Assessor, FirstPass, stored_listing
+from vigil.pipeline.images import ImageStage, single_threaded
 from vigil.pipeline.local import LocalEngine
 from vigil.pipeline.readers import Format, RawRecord, Rejection, check_inputs, read_records
 from vigil.pipeline.scoring import Scorer
@@ -60,9 +62,33 @@ class ScanSummary:
         return asdict(self)
 
 
-def compile_assessor(registry: Registry, config: ScanConfig) -> Assessor:
+def compile_assessor(
+    registry: Registry, config: ScanConfig, *, local_images: bool = True
+) -> Assessor:
+    """The scan's matchers, scorer and, when the images detector is on, its image stage."""
+    single_threaded()
     matchers = [detector.compile(registry, config) for detector in load_detectors()]
-    return Assessor(matchers, Scorer(config.scoring))
+    stage = None
+    settings = image_settings(config)
+    images = next((m for m in matchers if isinstance(m, ImageMatcher)), None)
+    if settings.enabled and images is not None:
+        cache = Path(config.cache_dir) / "pdq" if config.cache_dir else None
+        stage = ImageStage(
+            make_fetcher(config, settings),
+            max_pixels=settings.max_pixels,
+            max_side=settings.max_side,
+            # Keypoints serve logo search and alignment; without either they are not computed.
+            features=images.logos is not None or images.photos is not None,
+            keep_blobs=settings.keep_blobs,
+            hash_cache=cache,
+            known=images.index,
+        )
+    return Assessor(matchers, Scorer(config.scoring), images=stage, local_images=local_images)
+
+
+def compile_warnings(assessor: Assessor) -> list[str]:
+    """What the matchers could not compile (an unreadable registry photo...), for the summary."""
+    return [w for m in assessor.matchers for w in getattr(m, "warnings", [])]
 
 
 def _records(
@@ -128,15 +154,17 @@ def scan(
     scan_id: str | None = None,
     store_all: bool = False,
     stored: Stored | None = None,
+    local_images: bool = True,
 ) -> ScanSummary:
     """Assess every listing of `inputs`; write `out/assessments.jsonl`, `rejected.jsonl`,
     `summary.json`; store flagged listings and their signals.
 
     With `scan_id`, the caller has recorded the scan's row and records its end (the web's scan
     runs do); `store_all` stores every assessment, clear ones included; `stored` is told how
-    many listings are stored so far after each batch."""
+    many listings are stored so far after each batch. `local_images` False reads listing images
+    from http(s) URLs only, never from paths on this machine (the web's scans of uploads)."""
     checked = check_inputs(inputs, fmt)
-    assessor = compile_assessor(registry_snapshot(store), config)
+    assessor = compile_assessor(registry_snapshot(store), config, local_images=local_images)
     recorded_here = scan_id is None
     scan_id = scan_id or uuid.uuid4().hex
     started = _now()
@@ -145,6 +173,7 @@ def scan(
         scan_id=scan_id, inputs=inputs, out=str(out), workers=workers,
         started_at=started.isoformat(),
     )  # fmt: skip
+    summary.warnings.extend(compile_warnings(assessor))
     if recorded_here:
         with store.session() as session:
             listings_repo.start_scan(session, scan_id=scan_id, started_at=started, inputs=inputs)

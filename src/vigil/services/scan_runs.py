@@ -337,10 +337,15 @@ class ScanRunner:
     `shutdown()` when it stops: a running scan then ends at its next batch and is marked
     failed, with what it stored so far kept; queued ones are marked failed too."""
 
-    def __init__(self, store: Store, settings: Settings, *, workers: int = 1) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, *, workers: int = 1, local_images: bool = False
+    ) -> None:
         self.store = store
         self.settings = settings
         self.workers = workers
+        # Uploaded listings name their photos by URL; reading paths on this machine is for
+        # feeds the operator vouches for (the demo's), never for members' uploads.
+        self.local_images = local_images
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigil-scan")
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -462,6 +467,7 @@ class ScanRunner:
             scan_id=scan_id,
             store_all=True,
             stored=stored,
+            local_images=self.local_images,
         )
 
     def _check_stopping(self) -> None:

@@ -210,6 +210,9 @@ class ListingRow(Base):
     area: Mapped[str | None] = mapped_column(String(10), nullable=True)
     category: Mapped[str | None] = mapped_column(String(200), nullable=True)
     images: Mapped[list[Any]] = mapped_column(JSON)
+    # The last scan's record of each image (the assessment's `images`): content digest, PDQ
+    # hash and quality, or the reason it could not be used. None when it had no images.
+    image_records: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     observed_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
     verdict: Mapped[str] = mapped_column(String(30))
     risk: Mapped[float] = mapped_column(Float)

@@ -2,15 +2,19 @@
 
 `write_sample` writes `registry.yaml` (real-world-like brands and products, padded with invented
 ones on request), `listings.jsonl` (listings in Chinese and English from seven platforms) and
-`truth.jsonl` (what each listing really is). The same arguments give the same bytes.
+`truth.jsonl` (what each listing really is). With images (the default) it also draws the
+registry's photos and logos and the listings' photos under `images/`, and writes
+`image_truth.jsonl` (what each listing image really is). The same arguments give the same bytes.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,7 @@ import yaml
 
 from vigil.errors import VigilError
 from vigil.services.sample.chunks import Recipe, default_workers, make_chunks
+from vigil.services.sample.gallery import Gallery, Key
 from vigil.services.sample.padding import build_catalog
 from vigil.settings import shipped_data
 
@@ -51,6 +56,8 @@ class SampleSummary:
     brands: int = 0
     products: int = 0
     seconds: float = 0.0
+    image_truth: Path | None = None  # None when the sample has no images
+    images: int = 0  # image files written
 
     @property
     def listings_per_second(self) -> float:
@@ -64,9 +71,12 @@ def write_sample(
     seed: int = 0,
     brands: int | None = None,
     products: int | None = None,
+    images: bool = True,
 ) -> SampleSummary:
     """Write a sample registry, listings and truth labels into `out` (created if missing).
 
+    With `images`, also the image files under `out/images/` (replacing those of an earlier
+    sample) and `image_truth.jsonl`; without, the files are those of a sample without images.
     Each file is written under a temporary name and renamed when complete, so a crash leaves
     no half-written file behind. Memory stays flat however many listings are asked for.
     """
@@ -79,11 +89,13 @@ def write_sample(
             raise SampleError(f"a sample needs at least one of its {name}, not {count}")
     started = time.perf_counter()
     catalog = build_catalog(brands=brands, products=products)
+    gallery = Gallery(catalog, seed) if images else None
     recipe = Recipe(
         catalog=catalog,
         seed=seed,
         pool_size=min(400, max(12, listings // 250)),
         rates=_currency_rates(),
+        gallery=gallery,
     )
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -91,27 +103,43 @@ def write_sample(
         raise SampleError(
             f"cannot create the folder {out}: {error.strerror or error}; choose another --out"
         ) from error
-    final = {name: out / name for name in ("registry.yaml", "listings.jsonl", "truth.jsonl")}
+    if images:
+        _check_images_folder(out / "images")
+    names = ["registry.yaml", "listings.jsonl", "truth.jsonl"]
+    names += ["image_truth.jsonl"] if images else []
+    final = {name: out / name for name in names}
     partial = {name: out / f".{name}.partial" for name in final}
+    drawn = out / ".images.partial"
     labels: Counter[str] = Counter()
+    pooled: set[Key] = set()
+    written = 0
     try:
         header = (
             f"# A sample alliance registry written by `vigil sample`: {len(catalog.brands)} "
             f"brands, {catalog.product_count} products.\n"
             "# Trademark numbers, prices and shop names are illustrative, not real records.\n"
         )
-        text = _registry_yaml(catalog.registry_data())
+        text = _registry_yaml(catalog.registry_data(gallery))
         partial["registry.yaml"].write_text(header + text, encoding="utf-8")
-        with (
-            partial["listings.jsonl"].open("wb", buffering=_BUFFER) as listing_file,
-            partial["truth.jsonl"].open("wb", buffering=_BUFFER) as truth_file,
-        ):
+        with ExitStack() as stack:
+            files = {
+                name: stack.enter_context(partial[name].open("wb", buffering=_BUFFER))
+                for name in names[1:]
+            }
             for chunk in make_chunks(recipe, listings, workers=default_workers(listings)):
-                listing_file.write(chunk.listings)
-                truth_file.write(chunk.truth)
+                files["listings.jsonl"].write(chunk.listings)
+                files["truth.jsonl"].write(chunk.truth)
                 labels.update(chunk.labels)
+                if gallery is not None:
+                    files["image_truth.jsonl"].write(chunk.images)
+                    pooled |= chunk.pooled
+        if gallery is not None:
+            shutil.rmtree(drawn, ignore_errors=True)
+            written = gallery.write(drawn, pooled)
         for name, path in final.items():
             os.replace(partial[name], path)
+        if gallery is not None:
+            _replace_folder(drawn / "images", out / "images")
     except OSError as error:
         raise SampleError(
             f"cannot write the sample into {out}: {error.strerror or error}; "
@@ -120,6 +148,7 @@ def write_sample(
     finally:
         for path in partial.values():
             path.unlink(missing_ok=True)
+        shutil.rmtree(drawn, ignore_errors=True)
     return SampleSummary(
         registry=final["registry.yaml"],
         listings_path=final["listings.jsonl"],
@@ -129,7 +158,40 @@ def write_sample(
         brands=len(catalog.brands),
         products=catalog.product_count,
         seconds=time.perf_counter() - started,
+        image_truth=final.get("image_truth.jsonl"),
+        images=written,
     )
+
+
+# The folders a sample's images/ holds; another images/ folder is not the sample's to replace.
+_IMAGE_FOLDERS = {"listings", "products", "logos", "counterfeit"}
+
+
+def _check_images_folder(folder: Path) -> None:
+    """Refuse to replace an images/ folder that an earlier sample did not write."""
+    if not folder.exists() and not folder.is_symlink():
+        return
+    if folder.is_symlink() or not folder.is_dir():
+        raise SampleError(
+            f"{folder} exists and is not a folder of sample images; "
+            "move it away or choose another --out"
+        )
+    strangers = sorted(p.name for p in folder.iterdir() if p.name not in _IMAGE_FOLDERS)
+    if strangers:
+        raise SampleError(
+            f"{folder} holds files that `vigil sample` did not write ({', '.join(strangers[:3])}); "
+            "move them away or choose another --out (the sample replaces its images/ folder)"
+        )
+
+
+def _replace_folder(new: Path, old: Path) -> None:
+    """Put `new` where `old` is, removing the earlier folder only once `new` is in place."""
+    stale = old.with_name(f".{old.name}.stale")
+    shutil.rmtree(stale, ignore_errors=True)
+    if old.exists():
+        os.replace(old, stale)
+    os.replace(new, old)
+    shutil.rmtree(stale, ignore_errors=True)
 
 
 def _registry_yaml(data: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -26,6 +26,14 @@ def load_data(name: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"vigil/data/sample/{name}: expected a mapping at the top")
     return data
+
+
+class Pictures(Protocol):
+    """The registry's image files of a sample, by brand and product index."""
+
+    def product_images(self, brand: int, product: int) -> list[str]: ...
+    def logos(self, brand: int) -> list[str]: ...
+    def counterfeit_images(self, brand: int) -> list[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,34 +103,44 @@ class Catalog:
             ]
         return list(dict.fromkeys(sellers))
 
-    def registry_data(self) -> dict[str, Any]:
-        """The registry this catalogue registers, as plain data in the contract's shape."""
-        brands = [
-            {
+    def registry_data(self, pictures: Pictures | None = None) -> dict[str, Any]:
+        """The registry this catalogue registers, as plain data in the contract's shape.
+
+        With `pictures`, brands list their logos and counterfeit-case photos and products their
+        official photos.
+        """
+        brands = []
+        for b, brand in enumerate(self.brands):
+            entry: dict[str, Any] = {
                 "name": brand.name,
                 "owner": brand.owner,
                 "aliases": list(brand.names[1:]),
                 "marks": _marks(brand, self.mark_classes),
-                "authorized_sellers": [
-                    {"platform": platform, "seller_id": seller_id}
-                    for platform, seller_id in self.authorized_sellers(brand)
-                ],
-                "categories": list(brand.categories),
-                "common_word": brand.common_word,
             }
-            for brand in self.brands
-        ]
-        products = [
-            {
-                "brand": product.brand,
-                "model": product.model,
-                "aliases": product_aliases(brand, product),
-                "category": product.category,
-                "msrp": {"amount": _amount(product.msrp), "currency": product.currency},
-            }
-            for brand in self.brands
-            for product in brand.products
-        ]
+            if pictures is not None:
+                entry["logos"] = pictures.logos(b)
+            entry["authorized_sellers"] = [
+                {"platform": platform, "seller_id": seller_id}
+                for platform, seller_id in self.authorized_sellers(brand)
+            ]
+            entry["categories"] = list(brand.categories)
+            entry["common_word"] = brand.common_word
+            if pictures is not None and pictures.counterfeit_images(b):
+                entry["counterfeit_images"] = pictures.counterfeit_images(b)
+            brands.append(entry)
+        products = []
+        for b, brand in enumerate(self.brands):
+            for p, product in enumerate(brand.products):
+                item: dict[str, Any] = {
+                    "brand": product.brand,
+                    "model": product.model,
+                    "aliases": product_aliases(brand, product),
+                    "category": product.category,
+                    "msrp": {"amount": _amount(product.msrp), "currency": product.currency},
+                }
+                if pictures is not None:
+                    item["images"] = pictures.product_images(b, p)
+                products.append(item)
         return {"members": self.members, "brands": brands, "products": products}
 
 

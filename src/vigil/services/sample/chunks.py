@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import orjson
 
+from vigil.services.sample.album import Album
 from vigil.services.sample.catalog import Catalog
+from vigil.services.sample.gallery import Gallery, Key
 from vigil.services.sample.listings import ListingMaker
 from vigil.services.sample.texts import TextBank
 
@@ -38,10 +40,17 @@ class Recipe:
     seed: int
     pool_size: int
     rates: dict[str, float]
+    gallery: Gallery | None = None  # None: listings without images
 
     def maker(self) -> ListingMaker:
+        album = None if self.gallery is None else Album(self.gallery, self.seed)
         return ListingMaker(
-            self.catalog, TextBank(), self.rates, seed=self.seed, pool_size=self.pool_size
+            self.catalog,
+            TextBank(),
+            self.rates,
+            seed=self.seed,
+            pool_size=self.pool_size,
+            album=album,
         )
 
 
@@ -50,6 +59,8 @@ class Chunk:
     listings: bytes
     truth: bytes
     labels: Counter[str]
+    images: bytes = b""  # image_truth.jsonl rows
+    pooled: frozenset[Key] = frozenset()  # the pooled image files the listings show
 
 
 def make_chunk(maker: ListingMaker, number: int, size: int) -> Chunk:
@@ -63,7 +74,10 @@ def make_chunk(maker: ListingMaker, number: int, size: int) -> Chunk:
         listings.append(dumps(record, option=newline))
         truths.append(dumps(truth, option=newline))
         labels[truth["label"]] += 1
-    return Chunk(b"".join(listings), b"".join(truths), labels)
+    if maker.album is None:
+        return Chunk(b"".join(listings), b"".join(truths), labels)
+    images, pooled = maker.album.drain()
+    return Chunk(b"".join(listings), b"".join(truths), labels, images, pooled)
 
 
 def default_workers(listings: int) -> int:

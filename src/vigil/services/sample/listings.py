@@ -11,9 +11,11 @@ import random
 from collections import deque
 from typing import NamedTuple
 
+from vigil.services.sample.album import Album, brandless_words
 from vigil.services.sample.catalog import Catalog
+from vigil.services.sample.gallery import Shown
 from vigil.services.sample.records import Record, RecordMaker, abroad_markup
-from vigil.services.sample.sellers import SellerBook
+from vigil.services.sample.sellers import Seller, SellerBook
 from vigil.services.sample.texts import Platform, TextBank, UnrelatedItem, Weighted, pick
 from vigil.services.sample.titles import (
     BrandText,
@@ -46,7 +48,12 @@ class _Posted(NamedTuple):
 
 
 class ListingMaker:
-    """Makes listings and their truth rows, from one `random.Random(seed)`."""
+    """Makes listings and their truth rows, from one `random.Random(seed)`.
+
+    With an `album`, listings show images too; the album has a generator of its own, so the
+    listings' words are those of a sample without images, but for the counterfeits whose words
+    hide their brand (the album decides which).
+    """
 
     def __init__(
         self,
@@ -56,8 +63,10 @@ class ListingMaker:
         *,
         seed: int,
         pool_size: int,
+        album: Album | None = None,
     ) -> None:
         self.seed = seed
+        self.album = album
         self.rng = random.Random(seed)
         self.draw = self.rng.random
         self.catalog = catalog
@@ -117,6 +126,8 @@ class ListingMaker:
         self.rng.seed(f"vigil-sample:{self.seed}:{chunk}")
         self.recent.clear()
         self.records.number = first
+        if self.album is not None:
+            self.album.restart(chunk)
 
     def make(self) -> tuple[Record, Record]:
         """The next listing and its truth row."""
@@ -132,7 +143,8 @@ class ListingMaker:
                 return reposted
         brand, product, platform, zh = self._choose("genuine")
         authorized = self.sellers.authorized(brand.index, brand.brand, platform.name)
-        if authorized and draw() < 0.55:
+        official = bool(authorized) and draw() < 0.55
+        if official:
             seller = pick(authorized, draw)
             low, high = bank.prices["genuine_authorized"]
             full = 0.25  # official shops often sell at the list price
@@ -156,6 +168,7 @@ class ListingMaker:
         record = self.records.listing(
             platform, title, description, price_cny, _CONDITIONS["genuine"](draw), seller, category
         )
+        self._genuine_images(record, brand.index, product.product.model, seller, official)
         if draw() < 0.25:
             self.recent.append(
                 _Posted(
@@ -182,9 +195,10 @@ class ListingMaker:
             return None
         brand = self.catalog.brands[posted.brand]
         authorized = self.sellers.authorized(posted.brand, brand, platform.name)
+        official = bool(authorized) and draw() < 0.6
         seller = (
             pick(authorized, draw)
-            if authorized and draw() < 0.6
+            if official
             else self.sellers.pick(self._reseller(platform), platform.name, draw)
         )
         price = posted.price_cny * (0.97 + 0.06 * draw())
@@ -197,6 +211,7 @@ class ListingMaker:
             seller,
             posted.category,
         )
+        self._genuine_images(record, posted.brand, posted.model, seller, official)
         return record, self.records.truth(record, "genuine", brand.name, posted.model)
 
     def _grey(self) -> tuple[Record, Record]:
@@ -222,11 +237,13 @@ class ListingMaker:
         record = self.records.listing(
             platform, title, description, price_cny, kind.conditions(draw), seller, category
         )
+        self._own_images(record, seller)
         return record, self.records.truth(record, "grey", brand.brand.name, product.product.model)
 
     def _counterfeit(self) -> tuple[Record, Record]:
         draw, bank = self.draw, self.bank
         brand, product, platform, zh = self._choose("counterfeit")
+        hidden = self.album is not None and self.album.hides_brand()
         lang = "zh" if zh else "en"
         kinds = brand.variant_kinds_zh if zh else brand.variant_kinds_en
         tricks = self._tricks(variants=kinds is not None)
@@ -261,6 +278,15 @@ class ListingMaker:
             seller = self.sellers.pick("fake", platform.name, draw)
         else:
             seller = self.sellers.pick(self._reseller(platform), platform.name, draw)
+        if hidden:
+            # The words name neither brand nor model, and no shop posing as the brand's sells it:
+            # only the logo in the photo gives it away.
+            assert self.album is not None
+            title, description = brandless_words(
+                bank, brand, product, zh, wording, in_title, self.album.draw
+            )
+            if roll < 0.12:
+                seller = self.sellers.pick("fake", platform.name, self.album.draw)
         category = self._category_label(product.words.labels_zh, product.words.labels_en, zh)
         record = self.records.listing(
             platform,
@@ -271,7 +297,16 @@ class ListingMaker:
             seller,
             category,
         )
+        if self.album is not None:
+            index = brand.index
+            shown = self.album.counterfeit(
+                index, self._product_index(index, product.product.model), hidden=hidden
+            )
+            self.album.show(record, shown or self.album.own(seller.record, platform.name))
         truth = self.records.truth(record, "counterfeit", brand.brand.name, product.product.model)
+        if hidden:  # its words carry no variant of the brand, nor the brand at all
+            tricks = (*(t for t in tricks if t != "variant_name"), "hidden_brand")
+            variant_kind = None
         truth["tricks"] = sorted(tricks)
         if variant_kind is not None:
             truth["variant"] = variant_kind
@@ -319,6 +354,7 @@ class ListingMaker:
             seller,
             category,
         )
+        self._own_images(record, seller)
         return record, self.records.truth(
             record, "accessory", brand.brand.name, product.product.model
         )
@@ -354,7 +390,31 @@ class ListingMaker:
             seller,
             category,
         )
+        self._own_images(record, seller)
         return record, self.records.truth(record, "unrelated", None)
+
+    # -- images ------------------------------------------------------------------------------
+
+    def _genuine_images(
+        self, record: Record, brand: int, model: str, seller: Seller, official: bool
+    ) -> None:
+        """Authorized sellers show the official photos; resellers their own."""
+        if self.album is None:
+            return
+        shown: list[Shown]
+        if official:
+            shown = self.album.official(brand, self._product_index(brand, model))
+        else:
+            shown = self.album.own(seller.record, record["platform"])
+        self.album.show(record, shown)
+
+    def _own_images(self, record: Record, seller: Seller) -> None:
+        if self.album is not None:
+            self.album.show(record, self.album.own(seller.record, record["platform"]))
+
+    def _product_index(self, brand: int, model: str) -> int:
+        assert self.album is not None
+        return self.album.gallery.product_index(brand, model)
 
     # -- shared pieces -----------------------------------------------------------------------
 

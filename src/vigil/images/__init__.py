@@ -1,0 +1,1 @@
+"""Image intelligence: decoding, fetching, perceptual hashes and logo matching."""
