@@ -89,9 +89,7 @@ def photo_features(image: Image.Image, *, detector: str = DETECTOR) -> PhotoFeat
     return PhotoFeatures(points, descriptors, image.width, image.height)
 
 
-def logo_features(
-    image: Image.Image, *, detector: str = DETECTOR
-) -> tuple[np.ndarray, np.ndarray]:
+def logo_features(image: Image.Image, *, detector: str = DETECTOR) -> tuple[np.ndarray, np.ndarray]:
     """The keypoints (in the logo's own pixels) and descriptors a matcher keeps of a logo."""
     _check_detector(detector)
     longer = max(1, *image.size)

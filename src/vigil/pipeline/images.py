@@ -27,8 +27,8 @@ from PIL import Image
 
 from vigil.images.decode import UnreadableImage, decode_image
 from vigil.images.facts import ListingImage
-from vigil.images.hamming import HammingIndex
 from vigil.images.fetch import Fetched, ImageFetcher
+from vigil.images.hamming import HammingIndex
 from vigil.images.logos import PhotoFeatures, photo_features
 from vigil.images.pdq import PdqHash, pdq_hash
 
