@@ -67,8 +67,7 @@ def evaluate_images(assessments: Path, image_truth: Path, truth: Path) -> dict[s
             group = "official_edited" if kind == "official_edit" else "official_as_published"
             totals[group] += 1
             hits[group] += any(
-                s["kind"] == "official_image_reuse" and s["asset"] == row["asset"]
-                for s in on_image
+                s["kind"] == "official_image_reuse" and s["asset"] == row["asset"] for s in on_image
             )
         elif kind == "counterfeit_edit":
             totals["counterfeit_edited"] += 1
@@ -82,8 +81,7 @@ def evaluate_images(assessments: Path, image_truth: Path, truth: Path) -> dict[s
         if kind == "logo_scene":
             totals["logos"] += 1
             hits["logos"] += any(
-                s["kind"] == "logo_match" and s["asset"] == f"logo:{row['brand']}"
-                for s in on_image
+                s["kind"] == "logo_match" and s["asset"] == f"logo:{row['brand']}" for s in on_image
             )
         elif kind == "broken":
             totals["broken"] += 1
