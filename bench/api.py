@@ -74,7 +74,7 @@ def sample(total: int) -> tuple[list[bytes], Path]:
     listings = folder / "listings.jsonl"
     if not listings.exists():
         print(f"writing a sample of {total:,} listings ...", flush=True)
-        write_sample(folder, listings=total, seed=7)
+        write_sample(folder, listings=total, seed=7, images=False)
     with listings.open("rb") as handle:
         lines = [line if line.endswith(b"\n") else line + b"\n" for line in handle if line.strip()]
     return lines, folder / "truth.jsonl"

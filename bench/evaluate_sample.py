@@ -1,6 +1,8 @@
 """Detection quality on the sample alliance: precision/recall per seed, written to results.
 
-For each seed: a fresh sample of N listings, a fresh store, load, scan, evaluate.
+For each seed: a fresh sample of N listings (with images), a fresh store, load, scan,
+evaluate; then the same scan with the images detector switched off, so that what images add
+(or cost) is measured in the same run, and the image figures against image_truth.jsonl.
 Usage: python bench/evaluate_sample.py [--listings 20000] [--seeds 1 2 3]
 Writes bench/results/evaluation.json.
 """
@@ -43,6 +45,7 @@ def misses_by_trick(folder: Path) -> dict[str, dict[str, int]]:
 
 def run(seed: int, listings: int) -> dict[str, Any]:
     from vigil.services.evaluate import evaluate
+    from vigil.services.evaluate_images import evaluate_images
     from vigil.services.registry import load_registry
     from vigil.services.sample import write_sample
     from vigil.services.scan import scan
@@ -54,10 +57,24 @@ def run(seed: int, listings: int) -> dict[str, Any]:
     sample = write_sample(folder, listings=listings, seed=seed)
     store = open_store(f"sqlite:///{folder / 'vigil.sqlite3'}")
     load_registry(store, sample.registry)
-    scan(store, [str(sample.listings_path)], folder / "scan", config=load_scan_config())
+    config = load_scan_config(folder / "home")
+    with_images = scan(store, [str(sample.listings_path)], folder / "scan", config=config)
+    off = config.model_copy(deep=True)
+    off.detectors["images"]["enabled"] = False
+    without = scan(store, [str(sample.listings_path)], folder / "scan-text", config=off)
     store.close()
     result = evaluate(folder / "scan" / "assessments.jsonl", sample.truth).as_json()
     result["by_trick"] = misses_by_trick(folder)
+    result["without_images"] = evaluate(
+        folder / "scan-text" / "assessments.jsonl", sample.truth, curve=False
+    ).as_json()["metrics"]
+    result["images"] = evaluate_images(
+        folder / "scan" / "assessments.jsonl", folder / "image_truth.jsonl", sample.truth
+    )
+    result["listings_per_second"] = {
+        "with_images": with_images.listings_per_second,
+        "without_images": without.listings_per_second,
+    }
     return result
 
 
@@ -71,9 +88,13 @@ def main() -> None:
         result = run(seed, args.listings)
         report["seeds"][str(seed)] = result
         c = result["metrics"]["counterfeit_suspected"]
+        b = result["without_images"]["counterfeit_suspected"]
         print(
             f"seed {seed}: counterfeit_suspected precision {c['precision']:.4f} "
-            f"recall {c['recall']:.4f} F1 {c['f1']:.4f}",
+            f"recall {c['recall']:.4f} F1 {c['f1']:.4f} (without images: "
+            f"{b['precision']:.4f} / {b['recall']:.4f}); images {result['images']['recall']}, "
+            f"logo precision {result['images']['logo_precision']}, "
+            f"false photo matches {result['images']['false_photo_matches']}",
             flush=True,
         )
     RESULTS.mkdir(parents=True, exist_ok=True)

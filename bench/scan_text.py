@@ -123,7 +123,7 @@ def main() -> None:
     print(f"writing a sample of {sizes['large']:,} listings ...", flush=True)
     written = write_sample(
         sample, listings=sizes["large"], seed=7, brands=params["brands"],
-        products=params["products"],
+        products=params["products"], images=False,
     )  # fmt: skip
     large = Path(written.listings_path)
     feeds = {

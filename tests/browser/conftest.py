@@ -148,7 +148,8 @@ def site(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Si
     """The app served by a real uvicorn server in a thread, over the seeded sample alliance."""
     home = tmp_path_factory.mktemp("browser-home")
     settings = Settings(home=home)
-    sample = write_sample(home / "sample", listings=SAMPLE_LISTINGS, seed=SAMPLE_SEED)
+    # Text only: the journey is about the queue; photos have their own test (test_images.py).
+    sample = write_sample(home / "sample", listings=SAMPLE_LISTINGS, seed=SAMPLE_SEED, images=False)
     store = open_store(settings.resolved_database_url())
     report = load_registry(store, sample.registry)
     assert not report.problems, report.problems

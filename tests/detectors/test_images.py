@@ -128,7 +128,8 @@ def test_a_logo_in_the_photo_names_the_brand_the_text_hides(world: dict[str, Any
     ])  # fmt: skip
     hidden = kinds(rows["hidden"])["logo_match"]
     assert rows["hidden"]["brand"] == "Apple" and hidden["details"]["hidden_brand"] is True
-    assert hidden["weight"] == 2.0 and hidden["details"]["image"] == files["scene"]
+    assert rows["hidden"]["verdict"] == "counterfeit_suspected"
+    assert hidden["weight"] == 4.5 and hidden["details"]["image"] == files["scene"]
     assert hidden["details"]["inliers"] >= 8
     assert kinds(rows["named"])["logo_match"]["weight"] == 0.3
     assert rows["plain"]["brand"] is None and not kinds(rows["plain"])
@@ -143,7 +144,7 @@ def test_bad_images_are_recorded_and_the_listing_still_scanned(world: dict[str, 
             "pics/missing.jpg", str(broken), files["flat"], files["official"]]),
     ])  # fmt: skip
     row = rows["bad"]
-    missing, truncated, flat, good = row["images"]
+    missing, truncated, flat, good = row["image_records"]
     assert "missing.jpg" in missing["error"] and "sha256" not in missing
     assert truncated["error"].startswith("truncated or corrupt JPEG")
     assert flat["quality"] < 50 and "error" not in flat
@@ -202,4 +203,4 @@ def test_the_matcher_pickles_and_answers_the_same(world: dict[str, Any]) -> None
     for which in (matcher, clone):
         findings = Findings(images=stage.analyse(item.images, None))
         answers.append([(s.kind, s.asset, s.weight) for s in which.match(item, findings)])
-    assert answers[0] == answers[1] == [("logo_match", "logo:Apple", 2.0)]
+    assert answers[0] == answers[1] == [("logo_match", "logo:Apple", 4.5)]

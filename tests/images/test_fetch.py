@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -230,6 +231,25 @@ def test_with_the_guard_off_loopback_is_fetched(image_server: ImageServer) -> No
     assert ImageFetcher(block_private=False).fetch(url).data == GOOD
 
 
+def test_a_resolver_that_hangs_is_given_up_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+
+    def hanging(*args: Any, **kwargs: Any) -> Any:
+        release.wait(10)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    for guard in (True, False):
+        got = ImageFetcher(connect_timeout=0.2, block_private=guard).fetch(
+            "http://slow.example/a.jpg"
+        )
+        assert got.error == (
+            "cannot resolve host slow.example of http://slow.example/a.jpg within 0.2 s; "
+            "check the link or the name server"
+        )
+    release.set()
+
+
 def resolve_as(monkeypatch: pytest.MonkeyPatch, names: dict[str, list[str]]) -> None:
     """Make the guard see `names` resolve to the given addresses, and take 127.0.0.1 as public.
 
@@ -240,12 +260,12 @@ def resolve_as(monkeypatch: pytest.MonkeyPatch, names: dict[str, list[str]]) -> 
     real_kind = fetch_module._blocked_kind
     real_resolve = fetch_module._resolve
 
-    def guard_resolve(host: str, port: int) -> list[str]:
+    def guard_resolve(host: str, port: int, timeout: float) -> list[str]:
         if host in names:
             return names[host]
         if host.endswith(".invalid"):
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return real_resolve(host, port)  # IP literals, answered without a lookup
+        return real_resolve(host, port, timeout)  # IP literals, answered without a lookup
 
     def other_getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
         if host in names:

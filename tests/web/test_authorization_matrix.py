@@ -4,6 +4,7 @@ requirement or names its objects with a path parameter the matrix does not know.
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from PIL import Image
 from sqlalchemy import insert, select
 
 from tests.web.conftest import Web, email
 from vigil.domain.people import Role
 from vigil.services import accounts
+from vigil.services.media import MediaPlaces
 from vigil.settings import Settings
 from vigil.store.db import cli_actor, open_store
 from vigil.store.tables import (
@@ -37,7 +40,16 @@ from vigil.web.security import Public, Requirement
 # Routes anyone may call; everything else must declare a Requirement.
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/language")}
 PARAM = re.compile(r"{(\w+)}")
-KNOWN_PARAMS = {"brand_id", "product_id", "listing_pk", "scan_id", "user_id", "key_id", "member_id"}
+KNOWN_PARAMS = {
+    "brand_id",
+    "product_id",
+    "listing_pk",
+    "scan_id",
+    "user_id",
+    "key_id",
+    "member_id",
+    "sha256",
+}
 # Other people's accounts and keys are for admins: the operator's other roles see only their own.
 PEOPLE_PARAMS = {"user_id", "key_id"}
 # Who asks: the member's three roles and the operator's admin and viewer.
@@ -83,7 +95,8 @@ ROUTES = _routes()
 
 @dataclass
 class Objects:
-    """One object of each kind that a path can name, all belonging to one member."""
+    """One object of each kind that a path can name, all belonging to one member. `sha256`
+    names an image that the listing, the brand (as a logo) and the product all show."""
 
     member_id: str
     brand_id: int
@@ -92,6 +105,7 @@ class Objects:
     scan_id: str
     user_id: int
     key_id: int
+    sha256: str
 
     def fill(self, path: str) -> str:
         return PARAM.sub(lambda m: str(getattr(self, m.group(1))), path)
@@ -100,25 +114,47 @@ class Objects:
 _counter = iter(range(1, 1_000_000))
 
 
+def _image(web: Web, n: int) -> tuple[str, str]:
+    """A small PNG of its own (by `n`) in the home's image store and among its registry
+    assets: its digest and the asset's path."""
+    picture = Image.new("RGB", (24, 16), (n % 256, (n * 7) % 256, 90))
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    data = buffer.getvalue()
+    places = MediaPlaces.for_home(web.settings.home)
+    assert places.blobs is not None
+    sha256 = places.blobs.store_blob(data)
+    asset = places.assets / sha256[:2] / f"{sha256}.png"
+    asset.parent.mkdir(parents=True, exist_ok=True)
+    asset.write_bytes(data)
+    return sha256, str(asset)
+
+
 def make_objects(web: Web, member_id: str, user_email: str) -> Objects:
     """Objects of `member_id`; the user and key are those of `user_email` (who must be one of
     the member's people)."""
     n = next(_counter)
     now = datetime.now(UTC)
+    sha256, asset = _image(web, n)
     with web.store.session() as session:
         user_id = session.scalar(select(UserRow.id).where(UserRow.email == user_email))
         assert user_id is not None
         brand = BrandRow(
             name=f"Brand {member_id} {n}",
             owner_id=member_id,
-            entry={"name": f"Brand {member_id} {n}", "owner": member_id, "aliases": []},
+            entry={
+                "name": f"Brand {member_id} {n}",
+                "owner": member_id,
+                "aliases": [],
+                "logos": [asset],
+            },
         )
         session.add(brand)
         session.flush()
         product = ProductRow(
             brand_id=brand.id,
             model=f"Model {n}",
-            entry={"brand": brand.name, "model": f"Model {n}"},
+            entry={"brand": brand.name, "model": f"Model {n}", "images": [asset]},
         )
         scan = ScanRow(
             id=f"scan-{member_id}-{n}",
@@ -139,7 +175,10 @@ def make_objects(web: Web, member_id: str, user_email: str) -> Objects:
                 title=f"secret listing of {member_id} {n}",
                 currency="CNY",
                 condition="new",
-                images=[],
+                images=[f"https://img.example/{n}.png"],
+                image_records=[
+                    {"ref": f"https://img.example/{n}.png", "sha256": sha256, "format": "PNG"}
+                ],
                 verdict="counterfeit_suspected",
                 risk=0.9,
                 log_odds=2.0,
@@ -157,7 +196,7 @@ def make_objects(web: Web, member_id: str, user_email: str) -> Objects:
     with web.store.session() as session:
         key_id = session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.id == key.id))
     assert key_id is not None
-    return Objects(member_id, brand_id, product_id, listing_pk, scan.id, user_id, key_id)
+    return Objects(member_id, brand_id, product_id, listing_pk, scan.id, user_id, key_id, sha256)
 
 
 def call(client: TestClient, method: str, path: str) -> Response:

@@ -42,12 +42,13 @@ from vigil.detectors.seller import seller_key
 from vigil.domain.assessment import Signal
 from vigil.domain.listing import Listing
 from vigil.domain.registry import Registry, WorkKind
-from vigil.images.align import aligned_distance, keep
+from vigil.images.align import keep, similarity_view
 from vigil.images.decode import UnreadableImage, decode_image
 from vigil.images.fetch import ImageFetcher
 from vigil.images.hamming import HammingIndex
-from vigil.images.logos import LogoHit, LogoMatcher, logo_features
-from vigil.images.pdq import DIHEDRAL, MIN_QUALITY, pdq_dihedral
+from vigil.images.logos import LogoHit, LogoMatcher, logo_features, photo_features
+from vigil.images.pdq import DIHEDRAL, MIN_QUALITY, distance, pdq_dihedral, pdq_hash
+from vigil.pipeline.images import MIN_FEATURE_SIDE
 from vigil.settings import ConfigError, ScanConfig
 
 OFFICIAL, COUNTERFEIT, WORK = "official", "counterfeit", "work"
@@ -77,8 +78,10 @@ class _Weights(BaseModel):
     official_image_edited: float = 2.0
     known_counterfeit_image: float = 4.5
     copyrighted_image: float = 4.5
-    # A registered logo in the photo of a listing whose text names no brand.
-    logo_hidden_brand: float = 2.0
+    # A registered logo in the photo of a listing whose text names no brand: the seller shows
+    # the brand and keeps its name away from text search and filters. On its own this puts a
+    # listing past the counterfeit threshold.
+    logo_hidden_brand: float = 4.5
     # ... and in the photo of a listing whose text names the same brand: it only confirms.
     logo_named_brand: float = 0.3
 
@@ -110,6 +113,7 @@ class ImageSettings(BaseModel):
     # once aligned: this finds crops, which PDQ alone misses (vigil.images.align).
     align: bool = True
     align_min_inliers: int = Field(default=8, ge=4)
+    align_ratio: float = Field(default=0.9, gt=0, le=1)
     max_pixels: int = Field(default=40_000_000, gt=0)
     max_side: int = Field(default=1024, ge=64)
     # Keep the bytes of every decoded photo in the home's content-addressed store, so that the
@@ -166,6 +170,7 @@ class ImageMatcher(Matcher):
         logo_files: dict[str, tuple[str, str]],
         photos: LogoMatcher | None,
         kept: list[np.ndarray],
+        kept_width: list[int],
         authorized: dict[tuple[str, str], frozenset[str]],
         name_platforms: frozenset[str],
         warnings: list[str],
@@ -181,9 +186,15 @@ class ImageMatcher(Matcher):
         # the grey copies that are warped into a listing photo's frame.
         self.photos = photos
         self.kept = kept
+        self.kept_width = kept_width  # the width of each registered photo as matched
         self.authorized = authorized
         self.name_platforms = name_platforms
         self.warnings = warnings
+
+    @property
+    def has_assets(self) -> bool:
+        """Whether the registry gave anything to look for (photos or logos)."""
+        return bool(self.assets) or self.logos is not None
 
     def match(self, listing: Listing, findings: Findings) -> list[Signal]:
         images = findings.images
@@ -197,7 +208,7 @@ class ImageMatcher(Matcher):
             self._attribute(findings, photo_hits, logo_hits)
         signals = []
         counted: set[str] = set()
-        for image, (distance, number, transform) in sorted(
+        for image, (gap, number, transform) in sorted(
             photo_hits.items(), key=lambda item: (item[1][0], item[0])
         ):
             asset = self.assets[number]
@@ -206,9 +217,7 @@ class ImageMatcher(Matcher):
             # Every matching photo is shown, but an asset weighs once however many copies.
             again = asset.asset in counted
             counted.add(asset.asset)
-            signals.append(
-                self._photo_signal(asset, images[image], distance, transform, again=again)
-            )
+            signals.append(self._photo_signal(asset, images[image], gap, transform, again=again))
         for hit, image in logo_hits:
             signals.append(self._logo_signal(hit, images[image], hidden=named is None))
         return signals
@@ -229,10 +238,10 @@ class ImageMatcher(Matcher):
         found = self.index.search_batch(hashes)
         best: dict[int, tuple[int, int, int]] = {}
         for (image, _), hits in zip(queries, found, strict=True):
-            for position, distance in hits:
+            for position, gap in hits:
                 number, transform = (int(v) for v in self.entries[position])
-                if image not in best or distance < best[image][0]:
-                    best[image] = (distance, number, transform)
+                if image not in best or gap < best[image][0]:
+                    best[image] = (gap, number, transform)
         return best
 
     def _aligned_hits(self, images: list[Any], best: dict[int, tuple[int, int, int]]) -> None:
@@ -246,9 +255,15 @@ class ImageMatcher(Matcher):
             if image.pdq.quality < self.settings.min_quality:
                 continue
             size = (image.features.width, image.features.height)
-            for hit in self.photos.find(image.features)[:3]:
-                number = int(hit.asset)
-                found = aligned_distance(self.kept[number], hit.polygon, size, image.pdq)
+            for number, registered, seen in self.photos.candidates(image.features, limit=3):
+                kept = self.kept[number]
+                scale = kept.shape[1] / self.kept_width[number]
+                view = similarity_view(
+                    kept, scale, registered, seen, size, self.settings.align_min_inliers
+                )
+                if view is None:
+                    continue
+                found = distance(pdq_hash(view[0]).bits, image.pdq.bits)
                 if found <= self.settings.radius and (i not in best or found < best[i][0]):
                     best[i] = (found, number, ALIGNED)
 
@@ -273,9 +288,7 @@ class ImageMatcher(Matcher):
     ) -> None:
         """Say which brand (and product) an unattributed listing is about, from its photos."""
         attributed = sorted(
-            (distance, number)
-            for distance, number, _ in photo_hits.values()
-            if self.assets[number].brand
+            (gap, number) for gap, number, _ in photo_hits.values() if self.assets[number].brand
         )
         if attributed:
             asset = self.assets[attributed[0][1]]
@@ -449,11 +462,13 @@ class ImageDetector(Detector):
                     loader.aligned,
                     min_inliers=settings.align_min_inliers,
                     described=loader.aligned_described,
+                    ratio=settings.align_ratio,
                 )
                 if loader.aligned
                 else None
             ),
             kept=loader.kept,
+            kept_width=loader.kept_width,
             authorized={key: frozenset(brands) for key, brands in authorized.items()},
             name_platforms=frozenset(seller_key(p) for p in names),
             warnings=loader.warnings,
@@ -480,6 +495,7 @@ class _AssetLoader:
         self.logo_described: list[tuple[np.ndarray, np.ndarray]] = []
         self.aligned_described: list[tuple[np.ndarray, np.ndarray]] = []
         self.kept: list[np.ndarray] = []
+        self.kept_width: list[int] = []
         self.warnings: list[str] = []
 
     def _load(self, file: str, what: str) -> tuple[Image.Image, str] | None:
@@ -519,9 +535,10 @@ class _AssetLoader:
         self.index.add(np.frombuffer(b"".join(h.bits for h in used), np.uint8).reshape(-1, 32))
         self.entries.extend((number, transform) for transform in range(len(used)))
         self.kept.append(keep(image) if self.settings.align else np.zeros((0, 0), np.uint8))
+        self.kept_width.append(image.width)
         if self.settings.align:
             self.aligned.append((str(number), brand or "", image))
-            self.aligned_described.append(self._described(image, sha256))
+            self.aligned_described.append(self._described(image, sha256, photo=True))
 
     def logo(self, file: str, asset_id: str, brand: str) -> None:
         loaded = self._load(file, f"registry logo of {brand}")
@@ -532,17 +549,25 @@ class _AssetLoader:
         self.logo_described.append(self._described(image, sha256))
         self.logo_files[asset_id] = (file, sha256)
 
-    def _described(self, image: Image.Image, sha256: str) -> tuple[np.ndarray, np.ndarray]:
-        """`logo_features` of a registered image, from the feature cache when it has them."""
+    def _described(
+        self, image: Image.Image, sha256: str, *, photo: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Keypoints of a registered image — as a logo, or as a photo for alignment (found
+        the way a listing photo's are) — from the feature cache when it has them."""
         path = None
         if self.feature_cache is not None:
-            path = self.feature_cache / sha256[:2] / f"{sha256}.npz"
+            kind = "photo" if photo else "logo"
+            path = self.feature_cache / sha256[:2] / f"{sha256}.{kind}.npz"
             try:
                 with np.load(path, allow_pickle=False) as data:
                     return data["points"], data["descriptors"]
             except (OSError, KeyError, ValueError):
                 pass  # absent or damaged: computed again below
-        points, descriptors = logo_features(image)
+        if photo:
+            found = photo_features(image, min_side=MIN_FEATURE_SIDE)
+            points, descriptors = found.points, found.descriptors
+        else:
+            points, descriptors = logo_features(image)
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,23 @@ class Signal:
     details: dict[str, str | float | int | bool | None] = field(default_factory=dict)
 
 
+class ImageRecord(BaseModel):
+    """What a scan learnt about one image of a listing (extension): its content digest and
+    PDQ hash, or why it could not be used."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ref: str
+    sha256: str | None = None
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    pdq: str | None = None
+    quality: int | None = Field(default=None, ge=0, le=100)
+    error: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
 class Assessment(BaseModel):
     """The scan's word on one listing: risk, verdict and the signals that explain them."""
 
@@ -48,6 +65,8 @@ class Assessment(BaseModel):
     scanned_at: datetime
     # Extension: the log-odds the risk came from (prior + sum of signal weights).
     log_odds: float | None = None
+    # Extension: one record per image reference, when the listing had images.
+    image_records: list[ImageRecord] | None = None
 
 
 class TruthLabel(StrEnum):

@@ -62,6 +62,42 @@ def aligned_view(
     return Image.fromarray(view).convert("RGB")
 
 
+def similarity_view(
+    kept: np.ndarray,
+    kept_scale: float,
+    registered: np.ndarray,
+    photo: np.ndarray,
+    photo_size: tuple[int, int],
+    min_inliers: int,
+) -> tuple[Image.Image, int] | None:
+    """The registered photo framed like the listing photo, from matched points: registered
+    points (in the registered photo's pixels; `kept` is that photo scaled by `kept_scale`)
+    and the listing photo's points, pair by pair. The model is a similarity — scale, turn
+    and shift, the edits a crop and a resize make — fitted with RANSAC: four parameters are
+    far better determined by a few dozen matches than a homography's eight. None when fewer
+    than `min_inliers` matches agree; else the view and the number that did."""
+    if len(registered) < max(3, min_inliers):
+        return None
+    photo_w, photo_h = photo_size
+    scale = min(1.0, VIEW_SIDE / max(1, photo_w, photo_h))
+    matrix, mask = cv2.estimateAffinePartial2D(
+        (registered * kept_scale).astype(np.float32),
+        (photo * scale).astype(np.float32),
+        method=cv2.RANSAC,
+        ransacReprojThreshold=3.0,
+        maxIters=2000,
+        confidence=0.995,
+    )
+    if matrix is None or mask is None or int(mask.sum()) < min_inliers:
+        return None
+    zoom = float(np.hypot(matrix[0, 0], matrix[1, 0]))
+    if not 0.05 <= zoom <= 20:  # a registered photo a twentieth or twenty times its size
+        return None
+    out = (max(1, round(photo_w * scale)), max(1, round(photo_h * scale)))
+    view = cv2.warpAffine(kept, matrix, out, flags=cv2.INTER_AREA)
+    return Image.fromarray(view).convert("RGB"), int(mask.sum())
+
+
 def aligned_distance(
     kept: np.ndarray,
     polygon: Sequence[tuple[float, float]],

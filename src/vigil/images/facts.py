@@ -24,7 +24,7 @@ class ListingImage:
     notes: tuple[str, ...] = ()
 
     def record(self) -> dict[str, Any]:
-        """The image as the assessment records it (the contract's `images` extension)."""
+        """The image as the assessment records it (the assessment's `image_records`)."""
         row: dict[str, Any] = {"ref": self.ref}
         if self.sha256:
             row["sha256"] = self.sha256

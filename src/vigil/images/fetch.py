@@ -259,9 +259,11 @@ class ImageFetcher:
         pool = self._pool_manager()
         timeout = urllib3.Timeout(connect=self.connect_timeout, read=self.read_timeout)
         options: dict[str, Any] = {"retries": False, "redirect": False, "preload_content": False}
-        if not self.block_private:
-            return pool.urlopen("GET", url, headers=dict(_HEADERS), timeout=timeout, **options)
-        address = _public_address(url, parts.host.strip("[]"), port)
+        # Resolved here, within the connect timeout (the system resolver has none of its own
+        # and can hang a scan for minutes), and checked when private networks are refused.
+        address = _public_address(
+            url, parts.host.strip("[]"), port, self.connect_timeout, check=self.block_private
+        )
         # Connect to the address just checked; the name still goes in Host and in the TLS
         # handshake (SNI and certificate check).
         pool_kwargs = (
@@ -395,13 +397,20 @@ def _scheme(text: str) -> str | None:
     return (match.group(1) or match.group(2)).lower()
 
 
-def _public_address(url: str, host: str, port: int) -> str:
-    """An address of `host` after checking that all of them are public, else refuse."""
+def _public_address(url: str, host: str, port: int, timeout: float, *, check: bool) -> str:
+    """An address of `host`; with `check`, after making sure all of them are public."""
     try:
-        addresses = _resolve(host, port)
+        addresses = _resolve(host, port, timeout)
+    except TimeoutError:
+        raise _Refused(
+            f"cannot resolve host {host} of {url} within {timeout:g} s; check the link or "
+            "the name server"
+        ) from None
     except (OSError, UnicodeError) as exc:
         raise _Refused(f"cannot resolve host {host} of {url}; check the link ({exc})") from None
-    for address in addresses:
+    if not addresses:
+        raise _Refused(f"cannot resolve host {host} of {url}; check the link")
+    for address in addresses if check else ():
         kind = _blocked_kind(ipaddress.ip_address(address.split("%")[0]))
         if kind is not None:
             raise _Refused(
@@ -412,10 +421,28 @@ def _public_address(url: str, host: str, port: int) -> str:
     return addresses[0]
 
 
-def _resolve(host: str, port: int) -> list[str]:
-    """The distinct addresses `host` resolves to, in the resolver's order."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+def _resolve(host: str, port: int, timeout: float) -> list[str]:
+    """The distinct addresses `host` resolves to, in the resolver's order; TimeoutError when
+    the resolver takes longer than `timeout` seconds.
+
+    getaddrinfo cannot be interrupted, so it runs in a daemon thread that is abandoned (and
+    ends whenever the resolver gives up) if it outlives the timeout."""
+    outcome: list[Any] = []
+
+    def lookup() -> None:
+        try:
+            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome.append(exc)
+
+    thread = threading.Thread(target=lookup, name="vigil-resolve", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not outcome:
+        raise TimeoutError(host)
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return list(dict.fromkeys(str(info[4][0]) for info in outcome[0]))
 
 
 def _blocked_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:

@@ -81,10 +81,17 @@ class LogoHit:
     polygon: tuple[tuple[float, float], ...]  # the logo's corners TL, TR, BR, BL in photo pixels
 
 
-def photo_features(image: Image.Image, *, detector: str = DETECTOR) -> PhotoFeatures:
-    """Keypoints and descriptors of `image`, analysed at a longer side of at most 640 pixels."""
+def photo_features(
+    image: Image.Image, *, detector: str = DETECTOR, min_side: int = 0
+) -> PhotoFeatures:
+    """Keypoints and descriptors of `image`, analysed at a longer side of at most 640 pixels;
+    a photo whose longer side is under `min_side` is enlarged to it first (a thumbnail has
+    too few keypoints to match otherwise). Points are in the photo's own pixels."""
     _check_detector(detector)
-    scale = min(1.0, MAX_PHOTO_SIDE / max(1, *image.size))
+    longer = max(1, *image.size)
+    scale = min(1.0, MAX_PHOTO_SIDE / longer)
+    if longer < min_side:
+        scale = min(min_side, MAX_PHOTO_SIDE) / longer
     points, descriptors = _detect(image, scale, detector, PHOTO_FEATURES[detector])
     return PhotoFeatures(points, descriptors, image.width, image.height)
 
@@ -115,6 +122,7 @@ class LogoMatcher:
         owners: np.ndarray,
         detector: str = DETECTOR,
         min_inliers: int = MIN_INLIERS,
+        ratio: float | None = None,
     ) -> None:
         _check_detector(detector)
         if min_inliers < 4:
@@ -127,6 +135,10 @@ class LogoMatcher:
         self.owners = owners  # (N,) int32 index of the logo each descriptor belongs to
         self.detector = detector
         self.min_inliers = min_inliers
+        # Lowe's ratio; None is the detector's default. A registry of near-duplicates (many
+        # shops' photos of one phone) wants it looser, since the second-nearest neighbour is
+        # then often the same point in a near-identical photo.
+        self.ratio = ratio
         self._index: Any = None
 
     @classmethod
@@ -137,6 +149,7 @@ class LogoMatcher:
         detector: str = DETECTOR,
         min_inliers: int = MIN_INLIERS,
         described: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+        ratio: float | None = None,
     ) -> LogoMatcher:
         """A matcher for (asset id, brand, logo image) triples; `described` may give each
         logo's `logo_features` computed earlier (a cache), in the same order."""
@@ -163,6 +176,7 @@ class LogoMatcher:
             owners=np.concatenate(owners) if owners else np.zeros(0, np.int32),
             detector=detector,
             min_inliers=min_inliers,
+            ratio=ratio,
         )
 
     def unmatchable(self) -> list[str]:
@@ -200,6 +214,28 @@ class LogoMatcher:
         hits.sort(key=lambda h: -h.inliers)
         return hits
 
+    def candidates(
+        self, features: PhotoFeatures, limit: int = MAX_CANDIDATES
+    ) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """The registered images with the most ratio-test matches in the photo, before any
+        geometry: (image number, its matched points, the photo's matched points), most
+        matches first, those with at least `min_inliers` matches only. For callers that
+        verify with a model of their own (vigil.images.align)."""
+        self._check(features)
+        if len(features.descriptors) < 2 or len(self.descriptors) < 2:
+            return []
+        query, train = self._good_matches(features.descriptors)
+        if len(query) == 0:
+            return []
+        owner = self.owners[train]
+        counts = np.bincount(owner, minlength=len(self.assets))
+        chosen = np.flatnonzero(counts >= self.min_inliers)
+        chosen = chosen[np.argsort(-counts[chosen], kind="stable")][:limit]
+        return [
+            (int(n), self.points[train[owner == n]], features.points[query[owner == n]])
+            for n in chosen
+        ]
+
     def _check(self, features: PhotoFeatures) -> None:
         width = _WIDTH[self.detector]
         descriptors, points = features.descriptors, features.points
@@ -222,7 +258,7 @@ class LogoMatcher:
         distances, neighbours = self._get_index().search(_for_matching(photo, self.detector), 2)
         distances = distances.astype(np.float64)
         # IndexFlatL2 gives squared distances, so the ratio is squared for SIFT.
-        ratio = RATIO[self.detector] ** (2 if self.detector == "sift" else 1)
+        ratio = (self.ratio or RATIO[self.detector]) ** (2 if self.detector == "sift" else 1)
         good = (neighbours[:, 1] >= 0) & (distances[:, 0] < ratio * distances[:, 1])
         query = np.flatnonzero(good)
         if len(query) == 0:

@@ -196,7 +196,7 @@ class Assessor:
             "signals": [signal_row(s) for s in signals],
         }
         if findings.images:
-            spilled["images"] = [image.record() for image in findings.images]
+            spilled["image_records"] = [image.record() for image in findings.images]
         spill = orjson.dumps(spilled, option=orjson.OPT_APPEND_NEWLINE)
         return FirstPass(spill, observations, ignored)
 
@@ -224,6 +224,6 @@ class Assessor:
             "product": facts.product,
             "signals": signals,
         }
-        if "images" in spilled:
-            row["images"] = spilled["images"]
+        if "image_records" in spilled:
+            row["image_records"] = spilled["image_records"]
         return row

@@ -21,7 +21,6 @@ from typing import Any
 
 import cv2
 import faiss
-import numpy as np
 import orjson
 from PIL import Image
 
@@ -75,16 +74,7 @@ MIN_FEATURE_SIDE = 400
 
 
 def _features(image: Image.Image) -> PhotoFeatures:
-    """Keypoints of a photo in its own pixels, small photos enlarged to find enough of them."""
-    longer = max(1, *image.size)
-    if longer >= MIN_FEATURE_SIDE:
-        return photo_features(image)
-    scale = MIN_FEATURE_SIDE / longer
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    found = photo_features(image.resize(size, Image.Resampling.BICUBIC))
-    ratio = np.array([image.width / size[0], image.height / size[1]], dtype=np.float32)
-    points = ((found.points + 0.5) * ratio - 0.5).astype(np.float32)
-    return PhotoFeatures(points, found.descriptors, image.width, image.height)
+    return photo_features(image, min_side=MIN_FEATURE_SIDE)
 
 
 def single_threaded() -> None:
@@ -107,7 +97,7 @@ class ImageStage:
         keep_blobs: bool,
         hash_cache: Path | None,
         known: HammingIndex | None = None,
-        memo_size: int = 512,
+        memo_size: int = 256,
     ) -> None:
         self.fetcher = fetcher
         self.max_pixels = max_pixels

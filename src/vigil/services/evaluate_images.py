@@ -85,7 +85,7 @@ def evaluate_images(assessments: Path, image_truth: Path, truth: Path) -> dict[s
             )
         elif kind == "broken":
             totals["broken"] += 1
-            records = {r["ref"]: r for r in assessment.get("images", [])}
+            records = {r["ref"]: r for r in assessment.get("image_records", [])}
             hits["broken"] += bool(records.get(row["image"], {}).get("error"))
     truth_logos = {
         (r["platform"], r["listing_id"], r["image"], f"logo:{r['brand']}")

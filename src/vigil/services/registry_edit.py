@@ -1,9 +1,15 @@
-"""Editing the registry on behalf of a member: brands (with their authorized sellers) and
-products, one entry at a time. (Registry files uploaded through the web: `registry_upload`.)
+"""Editing the registry on behalf of a member: brands (with their authorized sellers and
+images) and products, one entry at a time. (Registry files uploaded through the web:
+`registry_upload`; the images' bytes: `media`.)
 
 A member manages the brands it owns and their products; the operator manages all of them and
 decides who owns what. Brand names are unique across the alliance, compared without regard to
 case. Every write is audited in its own transaction, with the actor and the owning member.
+
+An edit may keep the files an entry lists and add http(s) addresses, never a new path on the
+server: scans and pages read the files entries name, so a path typed into a form would let its
+author read any image file on the server. Files come in as images uploaded through the web
+(`add_brand_image`, `add_product_image`) or with `vigil registry load`.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from vigil.domain.people import Actor, Role
 from vigil.domain.registry import AuthorizedSeller, Brand, Product
 from vigil.domain.validation import describe_validation_error
 from vigil.errors import VigilError
+from vigil.services.registry_file import PATH_FIELDS
 from vigil.services.tenancy import visible_brands
 from vigil.store import registry_repo as repo
 from vigil.store.db import Store, audit
@@ -33,6 +40,9 @@ from vigil.store.tables import AuthorizedSellerRow, BrandRow, MemberRow, Product
 MAX_NAME = 300
 MAX_PLATFORM = 100
 MAX_PAGE = 200
+WEB_SCHEMES = ("http://", "https://")
+# The lists of file paths or addresses each kind of entry has.
+BRAND_IMAGES = ("logos", "counterfeit_images")
 T = TypeVar("T")
 M = TypeVar("M", Brand, Product, AuthorizedSeller)
 
@@ -124,6 +134,23 @@ def check_brand_sizes(brand: Brand) -> None:
             raise RegistryEditError(
                 f"authorized_sellers: platform takes at most {MAX_PLATFORM} characters and "
                 f"seller_id at most {MAX_NAME}"
+            )
+
+
+def _check_files(
+    section: str, entry: Brand | Product, before: Brand | Product | None, added: frozenset[str]
+) -> None:
+    """New values of the entry's file lists must be http(s) addresses (or the files in
+    `added`, which the caller stored itself)."""
+    for name in PATH_FIELDS[section]:
+        kept = set(getattr(before, name)) if before is not None else set()
+        for value in getattr(entry, name):
+            if value in kept or value in added or value.lower().startswith(WEB_SCHEMES):
+                continue
+            raise RegistryEditError(
+                f"{name}: {value!r} is not an http(s) address; a file on the server cannot be "
+                "added by editing the entry: upload the image instead (on the registry page, "
+                "or with the API's image routes), or give an http(s) address"
             )
 
 
@@ -306,6 +333,7 @@ def create_brand(store: Store, *, actor: Actor, entry: Mapping[str, Any]) -> Bra
     check_writer(actor)
     brand = _validated(Brand, entry)
     check_brand_sizes(brand)
+    _check_files("brands", brand, None, frozenset())
     with store.session() as session:
         owner = _owner_for(session, actor, brand.owner, given="owner" in entry)
         brand = brand.model_copy(update={"owner": owner})
@@ -339,11 +367,14 @@ def _change_brand(
     changes: Mapping[str, Any],
     *,
     action: str = "brand.update",
+    added: frozenset[str] = frozenset(),
+    note: Mapping[str, Any] | None = None,
 ) -> BrandRow:
     before = _brand_entry(row)
     old = before.model_dump(mode="json")
     brand = _validated(Brand, {**old, **changes})
     check_brand_sizes(brand)
+    _check_files("brands", brand, before, added)
     owner = before.owner
     if "owner" in changes:
         owner = _owner_for(session, actor, brand.owner, given=True)
@@ -358,7 +389,11 @@ def _change_brand(
         session,
         action=action,
         subject=f"brand:{row.id}",
-        details={"name": brand.name, "changed": {k: v for k, v in new.items() if v != old[k]}},
+        details={
+            "name": brand.name,
+            "changed": {k: v for k, v in new.items() if v != old[k]},
+            **(note or {}),
+        },
         actor=actor,
         member_id=owner,
     )
@@ -482,6 +517,7 @@ def create_product(
         brand = _brand_row(session, actor, brand_id)
         product = _validated(Product, {**entry, "brand": brand.name})
         check_model_size(product)
+        _check_files("products", product, None, frozenset())
         _check_model_free(session, brand, product.model)
         row = ProductRow(brand_id=brand.id, model=product.model, entry=_product_entry(product))
         session.add(row)
@@ -504,35 +540,46 @@ def update_product(
     check_writer(actor)
     with store.session() as session:
         row, brand = _product_rows(session, actor, product_id)
-        before = _product_record(row, brand).product
-        fields = dict(changes)
-        if "brand_id" in fields:
-            brand = _brand_row(session, actor, int(fields.pop("brand_id")))
-        product = _validated(
-            Product, {**before.model_dump(mode="json"), **fields, "brand": brand.name}
-        )
-        check_model_size(product)
-        if (brand.id, product.model) != (row.brand_id, row.model):
-            _check_model_free(session, brand, product.model, except_id=row.id)
-        row.brand_id, row.model, row.entry = brand.id, product.model, _product_entry(product)
-        _flush(session, f"{brand.name} just got a product {product.model!r}")
-        audit(
-            session,
-            action="product.update",
-            subject=f"product:{row.id}",
-            details={
-                "brand": brand.name,
-                "model": product.model,
-                "changed": sorted(
-                    k
-                    for k, v in product.model_dump(mode="json").items()
-                    if v != before.model_dump(mode="json")[k]
-                ),
-            },
-            actor=actor,
-            member_id=brand.owner_id,
-        )
-        return _product_record(row, brand)
+        return _change_product(session, actor, row, brand, changes)
+
+
+def _change_product(
+    session: Session,
+    actor: Actor,
+    row: ProductRow,
+    brand: BrandRow,
+    changes: Mapping[str, Any],
+    *,
+    action: str = "product.update",
+    added: frozenset[str] = frozenset(),
+    note: Mapping[str, Any] | None = None,
+) -> ProductRecord:
+    before = _product_record(row, brand).product
+    fields = dict(changes)
+    if "brand_id" in fields:
+        brand = _brand_row(session, actor, int(fields.pop("brand_id")))
+    product = _validated(Product, {**before.model_dump(mode="json"), **fields, "brand": brand.name})
+    check_model_size(product)
+    _check_files("products", product, before, added)
+    if (brand.id, product.model) != (row.brand_id, row.model):
+        _check_model_free(session, brand, product.model, except_id=row.id)
+    row.brand_id, row.model, row.entry = brand.id, product.model, _product_entry(product)
+    _flush(session, f"{brand.name} just got a product {product.model!r}")
+    old = before.model_dump(mode="json")
+    audit(
+        session,
+        action=action,
+        subject=f"product:{row.id}",
+        details={
+            "brand": brand.name,
+            "model": product.model,
+            "changed": sorted(k for k, v in product.model_dump(mode="json").items() if v != old[k]),
+            **(note or {}),
+        },
+        actor=actor,
+        member_id=brand.owner_id,
+    )
+    return _product_record(row, brand)
 
 
 def delete_product(store: Store, product_id: int, *, actor: Actor) -> None:
@@ -548,3 +595,90 @@ def delete_product(store: Store, product_id: int, *, actor: Actor) -> None:
             actor=actor,
             member_id=brand.owner_id,
         )
+
+
+# Images of entries ---------------------------------------------------------------------------
+
+
+def _with_file(files: list[str], file: str, *, add: bool, what: str) -> list[str] | None:
+    """The list with `file` added or removed; None when adding one it already has."""
+    if add:
+        return None if file in files else [*files, file]
+    if file not in files:
+        raise RegistryEditError(f"{file!r} is not among the {what}; reload the page")
+    return [f for f in files if f != file]
+
+
+def _check_image_field(field: str) -> None:
+    if field not in BRAND_IMAGES:
+        raise RegistryEditError(
+            f"a brand's images are its {' or '.join(BRAND_IMAGES)}, not {field!r}"
+        )
+
+
+def add_brand_image(
+    store: Store, brand_id: int, *, actor: Actor, field: str, file: str, sha256: str
+) -> BrandRecord:
+    """List an image the caller has stored (`media.store_registry_image`) among the brand's
+    `logos` or `counterfeit_images`; listing it again changes nothing."""
+    check_writer(actor)
+    _check_image_field(field)
+    with store.session() as session:
+        row = _brand_row(session, actor, brand_id)
+        files = _with_file(list(getattr(_brand_entry(row), field)), file, add=True, what=field)
+        if files is not None:
+            row = _change_brand(
+                session, actor, row, {field: files}, action="brand.image.add",
+                added=frozenset({file}), note={"image": {"field": field, "file": file,
+                                                         "sha256": sha256}},
+            )  # fmt: skip
+        return _brand_record(session, row)
+
+
+def remove_brand_image(
+    store: Store, brand_id: int, *, actor: Actor, field: str, file: str
+) -> BrandRecord:
+    """Stop listing an image (a file or an address) among the brand's logos or
+    counterfeit-case photos. The file itself stays: other entries may list it."""
+    check_writer(actor)
+    _check_image_field(field)
+    with store.session() as session:
+        row = _brand_row(session, actor, brand_id)
+        files = _with_file(list(getattr(_brand_entry(row), field)), file, add=False, what=field)
+        row = _change_brand(
+            session, actor, row, {field: files}, action="brand.image.remove",
+            note={"image": {"field": field, "file": file}},
+        )  # fmt: skip
+        return _brand_record(session, row)
+
+
+def add_product_image(
+    store: Store, product_id: int, *, actor: Actor, file: str, sha256: str
+) -> ProductRecord:
+    """List an image the caller has stored among the product's official photos."""
+    check_writer(actor)
+    with store.session() as session:
+        row, brand = _product_rows(session, actor, product_id)
+        current = _product_record(row, brand)
+        files = _with_file(list(current.product.images), file, add=True, what="images")
+        if files is None:
+            return current
+        return _change_product(
+            session, actor, row, brand, {"images": files}, action="product.image.add",
+            added=frozenset({file}), note={"image": {"file": file, "sha256": sha256}},
+        )  # fmt: skip
+
+
+def remove_product_image(
+    store: Store, product_id: int, *, actor: Actor, file: str
+) -> ProductRecord:
+    """Stop listing an image among the product's official photos."""
+    check_writer(actor)
+    with store.session() as session:
+        row, brand = _product_rows(session, actor, product_id)
+        images = list(_product_record(row, brand).product.images)
+        files = _with_file(images, file, add=False, what="official images")
+        return _change_product(
+            session, actor, row, brand, {"images": files}, action="product.image.remove",
+            note={"image": {"file": file}},
+        )  # fmt: skip

@@ -7,13 +7,14 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.domain.people import Actor
 from vigil.domain.registry import Brand, Product, Registry
+from vigil.services.media import is_address
 from vigil.services.registry import LoadReport
 from vigil.services.registry_edit import (
     RegistryEditError,
@@ -29,7 +30,7 @@ from vigil.services.registry_file import (
 )
 from vigil.store import registry_repo as repo
 from vigil.store.db import Store, audit
-from vigil.store.tables import BrandRow, MemberRow
+from vigil.store.tables import BrandRow, MemberRow, ProductRow
 
 UploadFormat = Literal["yaml", "json"]
 SECTIONS = ("members", "brands", "products", "works", "lexicon")
@@ -116,6 +117,22 @@ def _without_local_files(
             kept.append(entry.model_copy(update=updates) if updates else entry)
         sections[section] = kept
     return Registry.model_validate(sections), warnings
+
+
+E = TypeVar("E", Brand, Product)
+
+
+def _with_stored_files(section: str, entry: E, stored: dict[str, Any] | None) -> E:
+    """An upload carries no files, so the files a stored entry lists (images uploaded through
+    the web, or loaded with the command line) stay, with the upload's addresses after them."""
+    updates: dict[str, list[str]] = {}
+    for name in PATH_FIELDS[section]:
+        listed: list[Any] = (stored or {}).get(name, [])
+        kept: list[str] = [f for f in listed if isinstance(f, str) and not is_address(f)]
+        given: list[str] = getattr(entry, name)
+        if kept:
+            updates[name] = kept + [v for v in given if v not in kept]
+    return entry.model_copy(update=updates) if updates else entry
 
 
 class _Plan:
@@ -263,12 +280,25 @@ class _Plan:
         for member in self.members:
             changes["members"][repo.upsert_member(session, member)] += 1
         session.flush()
+        stored_brands: dict[str, dict[str, Any]] = {
+            name: entry for name, entry in session.execute(select(BrandRow.name, BrandRow.entry))
+        }
         for brand in self.brands:
+            brand = _with_stored_files("brands", brand, stored_brands.get(brand.name))
             changes["brands"][repo.upsert_brand(session, brand)] += 1
         session.flush()
-        changes["products"].update(
-            repo.upsert_products(session, self.products, repo.brand_ids(session))
-        )
+        ids = repo.brand_ids(session)
+        stored_products = {
+            (brand_id, model): entry
+            for brand_id, model, entry in session.execute(
+                select(ProductRow.brand_id, ProductRow.model, ProductRow.entry)
+            )
+        }
+        products = [
+            _with_stored_files("products", p, stored_products.get((ids[p.brand], p.model)))
+            for p in self.products
+        ]
+        changes["products"].update(repo.upsert_products(session, products, ids))
         for work in self.works:
             changes["works"][repo.upsert_work(session, work)] += 1
         for term in self.lexicon:

@@ -71,7 +71,8 @@ def compile_assessor(
     stage = None
     settings = image_settings(config)
     images = next((m for m in matchers if isinstance(m, ImageMatcher)), None)
-    if settings.enabled and images is not None:
+    # Nothing registered to look for: the photos are not fetched at all.
+    if settings.enabled and images is not None and images.has_assets:
         cache = Path(config.cache_dir) / "pdq" if config.cache_dir else None
         stage = ImageStage(
             make_fetcher(config, settings),

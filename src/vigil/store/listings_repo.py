@@ -66,7 +66,7 @@ def _listing_row(
 ) -> dict[str, Any]:
     row = listing_columns(listing)
     row.update({c: assessment[c] for c in ASSESSMENT_COLUMNS}, scan_id=scan_id, scanned_at=at)
-    row["image_records"] = assessment.get("images")
+    row["image_records"] = assessment.get("image_records")
     return row
 
 

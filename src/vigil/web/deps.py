@@ -1,4 +1,5 @@
-"""Annotated dependencies handlers declare: the store, the settings, the scan runner."""
+"""Annotated dependencies handlers declare: the store, the settings, the scan runner, where
+images are kept."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from vigil.services.media import MediaPlaces
 from vigil.settings import Settings
 from vigil.store.db import Store
 
@@ -24,5 +26,15 @@ def get_scan_runner(request: Request) -> Any:
     return request.app.state.scan_runner
 
 
+def get_media(request: Request) -> MediaPlaces:
+    """Where the installation keeps images, read from its scan configuration once."""
+    places: MediaPlaces | None = getattr(request.app.state, "media", None)
+    if places is None:
+        places = MediaPlaces.for_home(get_settings(request).home)
+        request.app.state.media = places
+    return places
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
+MediaDep = Annotated[MediaPlaces, Depends(get_media)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

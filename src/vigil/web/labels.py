@@ -42,6 +42,7 @@ LABELS: dict[str, dict[str, str]] = {
         "wording": _("Wording"),
         "price": _("Price"),
         "seller": _("Seller"),
+        "images": _("Images"),
     },
     "signal": {
         "brand_mention": _("Brand named"),
@@ -53,6 +54,25 @@ LABELS: dict[str, dict[str, str]] = {
         "price_below_market": _("Price far below market"),
         "authorized_seller": _("Authorized seller"),
         "unverified_official_claim": _("Unverified official claim"),
+        "official_image_reuse": _("Official photo reused"),
+        "known_counterfeit_image": _("Photo from a counterfeit case"),
+        "copyrighted_image": _("Copyrighted image"),
+        "logo_match": _("Registered logo in a photo"),
+    },
+    # How a listing photo is turned, flipped or cropped from the registry photo it matched,
+    # as the images signal records it (vigil.images.pdq.DIHEDRAL and the detector's alignment).
+    "transform": {
+        "original": _("Not turned or flipped"),
+        "rotated 90° anticlockwise": _("Rotated 90° anticlockwise"),
+        "rotated 180°": _("Rotated 180°"),
+        "rotated 90° clockwise": _("Rotated 90° clockwise"),
+        "flipped top to bottom": _("Flipped top to bottom"),
+        "mirrored left to right": _("Mirrored left to right"),
+        "flipped about the main diagonal": _("Flipped about the main diagonal"),
+        "flipped about the anti-diagonal": _("Flipped about the anti-diagonal"),
+        "cropped or rescaled (compared after alignment)": _(
+            "Cropped or rescaled (compared after alignment)"
+        ),
     },
     "access": {
         "uploaded": _("uploaded it"),

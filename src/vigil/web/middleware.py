@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,6 +12,10 @@ from vigil.settings import Settings
 
 # Routes that take files or batches get the upload limit; everything else the body limit.
 UPLOAD_PATHS = ("/api/v1/listings", "/api/v1/registry/upload", "/registry/upload", "/scans/upload")
+# ... and the routes that take a registry entry's image.
+IMAGE_UPLOADS = re.compile(
+    r"(/api/v1)?(/registry)?/(brands/\d+/(logos|counterfeit-images)|products/\d+/images)"
+)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: https: http:; style-src 'self'; "
@@ -27,7 +32,8 @@ class BodyLimit:
         self.settings = settings
 
     def limit_for(self, path: str) -> int:
-        if path.rstrip("/") in UPLOAD_PATHS:
+        path = path.rstrip("/")
+        if path in UPLOAD_PATHS or IMAGE_UPLOADS.fullmatch(path):
             return self.settings.max_upload_bytes
         return self.settings.max_body_bytes
 

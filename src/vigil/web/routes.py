@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from vigil.web.api import accounts, assessments, audit, dashboard, listings, registry, scans
+from vigil.web.api import (
+    accounts,
+    assessments,
+    audit,
+    dashboard,
+    listings,
+    registry,
+    registry_images,
+    scans,
+)
 from vigil.web.pages import admin, auth, review
 from vigil.web.pages import audit as audit_page
 from vigil.web.pages import dashboard as dashboard_page
 from vigil.web.pages import keys as keys_page
 from vigil.web.pages import registry as registry_page
+from vigil.web.pages import registry_images as registry_images_page
 from vigil.web.pages import scans as scans_page
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(accounts.router, tags=["members, users and keys"])
 api_router.include_router(audit.router, tags=["audit"])
 api_router.include_router(registry.router, tags=["registry"])
+api_router.include_router(registry_images.router, tags=["registry"])
 api_router.include_router(listings.router, tags=["listings"])
 api_router.include_router(scans.router, tags=["scans"])
 api_router.include_router(assessments.router, tags=["assessments"])
@@ -27,6 +38,7 @@ for module in (
     dashboard_page,
     review,
     registry_page,
+    registry_images_page,
     scans_page,
     admin,
     keys_page,

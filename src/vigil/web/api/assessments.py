@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.domain.people import Actor, Role
@@ -20,9 +20,11 @@ from vigil.services.assessments import (
     MemberNotFound,
     Sort,
 )
+from vigil.services.media import listing_image
 from vigil.services.tenancy import can_see_listing
-from vigil.web.deps import StoreDep
+from vigil.web.deps import MediaDep, StoreDep
 from vigil.web.errors import BadRequestError, NotFoundError
+from vigil.web.images import image_response
 from vigil.web.security import require
 
 router = APIRouter()
@@ -183,14 +185,42 @@ def export_assessments(
 
 @router.get("/listings/{listing_pk}", response_model=ListingDetail)
 def get_listing(
-    listing_pk: int, actor: Annotated[Actor, require()], store: StoreDep
+    listing_pk: int, actor: Annotated[Actor, require()], store: StoreDep, media: MediaDep
 ) -> ListingDetail:
     """One listing with its signals, the spans they point at in its text, its price beside
-    the MSRP and the market median, and the review states you may know."""
+    the MSRP and the market median, its images (with the scan's record of each and the
+    registry images they matched) and the review states you may know."""
     try:
-        return service.listing_detail(store, actor, listing_pk)
+        return service.listing_detail(store, actor, listing_pk, places=media)
     except ListingNotFound as error:
         raise NotFoundError(str(error)) from None
+
+
+@router.get(
+    "/listings/{listing_pk}/images/{sha256}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The image's bytes, of the type its magic bytes say",
+            "content": {"image/jpeg": {}, "image/png": {}, "image/gif": {}, "image/webp": {}},
+        },
+        304: {"description": "Not modified (the `ETag` is the SHA-256)"},
+        404: {"description": "No such listing, or the listing names no image with this digest"},
+    },
+)
+def get_listing_image(
+    request: Request,
+    listing_pk: int,
+    sha256: str,
+    actor: Annotated[Actor, require()],
+    store: StoreDep,
+    media: MediaDep,
+) -> Response:
+    """One of the listing's photos (an `images[].sha256` of its detail), or a registry image
+    one of them matched (`images[].matches[].asset_sha256`), when the server keeps its bytes."""
+    return image_response(
+        request, lambda: listing_image(store, actor, listing_pk, sha256, places=media)
+    )
 
 
 @router.post("/reviews", response_model=ReviewOut)

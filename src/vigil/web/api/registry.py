@@ -1,5 +1,6 @@
-"""The registry over the API: a member's brands (with authorized sellers) and products, and
-registry files uploaded whole. Another member's entries answer 404, as missing ones do."""
+"""The registry over the API: a member's brands (with authorized sellers) and products, their
+images, and registry files uploaded whole. Another member's entries answer 404, as missing ones
+do."""
 
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ Cursor = Annotated[
     Query(max_length=1000, description="The `next_cursor` of the previous page."),
 ]
 Name = Annotated[str, Field(min_length=1, max_length=edit.MAX_NAME)]
+IMAGE_LIST = (
+    "http(s) addresses, and the files already listed; an image file is added by uploading it "
+    "(`POST /brands/{id}/logos`, `/brands/{id}/counterfeit-images`, `/products/{id}/images`) "
+    "and removed by sending the list without it."
+)
 UPLOAD_TYPES: dict[str, UploadFormat] = {
     "application/json": "json",
     "application/yaml": "yaml",
@@ -91,11 +97,15 @@ class BrandIn(_Body):
     )
     aliases: list[NonEmpty] = Field(default_factory=list)
     marks: list[Mark] = Field(default_factory=list)
-    logos: list[NonEmpty] = Field(default_factory=list)
+    logos: list[NonEmpty] = Field(default_factory=list, description=IMAGE_LIST)
     authorized_sellers: list[AuthorizedSeller] = Field(default_factory=list)
     categories: list[NonEmpty] = Field(default_factory=list)
     common_word: bool = Field(
         default=False, description="The name is also an everyday word (needs context to count)."
+    )
+    counterfeit_images: list[NonEmpty] = Field(
+        default_factory=list,
+        description="Photos seen in confirmed counterfeit cases of the brand. " + IMAGE_LIST,
     )
 
 
@@ -111,6 +121,7 @@ class BrandPatch(_Patch):
     authorized_sellers: list[AuthorizedSeller] | None = None
     categories: list[NonEmpty] | None = None
     common_word: bool | None = None
+    counterfeit_images: list[NonEmpty] | None = None
 
 
 class BrandOut(BaseModel):
@@ -123,6 +134,7 @@ class BrandOut(BaseModel):
     authorized_sellers: list[AuthorizedSeller]
     categories: list[str]
     common_word: bool
+    counterfeit_images: list[str]
     product_count: int
     updated_at: datetime
 
@@ -140,7 +152,7 @@ class ProductIn(_Body):
     aliases: list[NonEmpty] = Field(default_factory=list)
     category: str | None = Field(default=None, max_length=200)
     msrp: Money | None = None
-    images: list[NonEmpty] = Field(default_factory=list)
+    images: list[NonEmpty] = Field(default_factory=list, description=IMAGE_LIST)
 
 
 class ProductPatch(_Patch):

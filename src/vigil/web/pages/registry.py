@@ -1,7 +1,8 @@
-"""Registry pages: a member's brands with their products and authorized sellers, the forms that
-change them, and uploading a registry file. A change posts, then redirects to a page that says
-what was done (`?done=...`), so that reloading never repeats it; a refused form comes back with
-what the visitor typed and the reason."""
+"""Registry pages: a member's brands with their products, authorized sellers and images, the
+forms that change them, and uploading a registry file (the images' own routes are in
+`registry_images`). A change posts, then redirects to a page that says what was done
+(`?done=...`), so that reloading never repeats it; a refused form comes back with what the
+visitor typed and the reason."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vigil.domain.people import Actor, Role
 from vigil.services import registry_edit as edit
+from vigil.services.media import EntryImage, entry_images, is_address
 from vigil.services.registry_file import RegistryFileError
 from vigil.services.registry_upload import UploadFormat, load_uploaded_registry
 from vigil.web.api.registry import UPLOAD_TYPES, service_errors, upload_out
@@ -40,6 +42,9 @@ DONE = frozenset(
         "product_created",
         "product_updated",
         "product_deleted",
+        "image_added",
+        "image_unchanged",
+        "image_removed",
     }
 )
 Text = Annotated[str, Form(max_length=20_000)]
@@ -57,7 +62,7 @@ def _see(url: str, done: str) -> RedirectResponse:
     return RedirectResponse(f"{url}?done={done}", status_code=303)
 
 
-def _refusal(error: edit.RegistryEditError) -> tuple[str, int]:
+def refusal(error: edit.RegistryEditError) -> tuple[str, int]:
     """The message and status a form shows for a refused change. A missing (or invisible)
     entry and a forbidden change are pages of their own, not form messages."""
     if isinstance(error, edit.EntryNotFound):
@@ -101,10 +106,29 @@ def _marks(text: str) -> list[dict[str, Any]]:
     return marks
 
 
+def _addresses(files: list[str]) -> str:
+    """The http(s) addresses of a list of images, one a line: the form edits those; the files
+    uploaded to the server are listed, added and removed on the entry's page."""
+    return "\n".join(f for f in files if is_address(f))
+
+
+def _with_files(kept: list[str], text: str) -> list[str]:
+    """The files the entry lists (kept as they are) and the addresses the form gives."""
+    return [*(f for f in kept if not is_address(f)), *_lines(text)]
+
+
 def _brand_text(brand: edit.BrandRecord | None) -> dict[str, Any]:
     """The brand form's fields as text: the stored entry's, or empty ones."""
     if brand is None:
-        return {"name": "", "owner": "", "aliases": "", "categories": "", "marks": "", "logos": ""}
+        return {
+            "name": "",
+            "owner": "",
+            "aliases": "",
+            "categories": "",
+            "marks": "",
+            "logos": "",
+            "counterfeit_images": "",
+        }
     entry = brand.brand
     return {
         "name": entry.name,
@@ -115,12 +139,13 @@ def _brand_text(brand: edit.BrandRecord | None) -> dict[str, Any]:
             ", ".join([m.number, m.jurisdiction, " ".join(map(str, m.classes))]).rstrip(", ")
             for m in entry.marks
         ),
-        "logos": "\n".join(entry.logos),
+        "logos": _addresses(entry.logos),
+        "counterfeit_images": _addresses(entry.counterfeit_images),
         "common_word": entry.common_word,
     }
 
 
-def _product_text(product: edit.ProductRecord | None) -> dict[str, Any]:
+def product_text(product: edit.ProductRecord | None) -> dict[str, Any]:
     if product is None:
         return {"model": "", "aliases": "", "category": "", "amount": "", "currency": "CNY"}
     entry = product.product
@@ -130,7 +155,7 @@ def _product_text(product: edit.ProductRecord | None) -> dict[str, Any]:
         "category": entry.category or "",
         "amount": f"{entry.msrp.amount:g}" if entry.msrp else "",
         "currency": entry.msrp.currency if entry.msrp else "CNY",
-        "images": "\n".join(entry.images),
+        "images": _addresses(entry.images),
     }
 
 
@@ -145,6 +170,7 @@ class BrandForm:
         categories: Text = "",
         marks: Text = "",
         logos: Text = "",
+        counterfeit_images: Text = "",
         common_word: Annotated[bool, Form()] = False,
     ) -> None:
         self.text: dict[str, Any] = {
@@ -154,17 +180,22 @@ class BrandForm:
             "categories": categories,
             "marks": marks,
             "logos": logos,
+            "counterfeit_images": counterfeit_images,
             "common_word": common_word,
         }
 
-    def entry(self, actor: Actor) -> dict[str, Any]:
+    def entry(self, actor: Actor, stored: edit.BrandRecord | None = None) -> dict[str, Any]:
         text = self.text
+        brand = stored.brand if stored is not None else None
         entry = {
             "name": text["name"],
             "aliases": _lines(text["aliases"]),
             "categories": _items(text["categories"]),
             "marks": _marks(text["marks"]),
-            "logos": _lines(text["logos"]),
+            "logos": _with_files(brand.logos if brand else [], text["logos"]),
+            "counterfeit_images": _with_files(
+                brand.counterfeit_images if brand else [], text["counterfeit_images"]
+            ),
             "common_word": text["common_word"],
         }
         if actor.is_operator:
@@ -193,8 +224,9 @@ class ProductForm:
             "images": images,
         }
 
-    def entry(self) -> dict[str, Any]:
+    def entry(self, stored: edit.ProductRecord | None = None) -> dict[str, Any]:
         text = self.text
+        kept = stored.product.images if stored is not None else []
         amount = text["amount"].strip()
         msrp = {"amount": amount, "currency": text["currency"].strip() or "CNY"} if amount else None
         return {
@@ -202,7 +234,7 @@ class ProductForm:
             "aliases": _lines(text["aliases"]),
             "category": text["category"].strip() or None,
             "msrp": msrp,
-            "images": _lines(text["images"]),
+            "images": _with_files(kept, text["images"]),
         }
 
 
@@ -263,7 +295,7 @@ def create_brand(
     try:
         record = edit.create_brand(store, actor=actor, entry=form.entry(actor))
     except edit.RegistryEditError as error:
-        message, status = _refusal(error)
+        message, status = refusal(error)
         return _brand_form(request, store, actor, None, form.text, error=message, status=status)
     return _see(f"/registry/brands/{record.id}", "brand_created")
 
@@ -277,10 +309,14 @@ def brand(
     cursor: PageCursor = None,
     done: Done = None,
 ) -> Response:
-    return _brand_page(request, store, actor, brand_id, cursor=cursor, done=done)
+    return brand_page(request, store, actor, brand_id, cursor=cursor, done=done)
 
 
-def _brand_page(
+def _product_images(products: list[edit.ProductRecord]) -> dict[int, list[EntryImage]]:
+    return {p.id: entry_images("images", p.product.images) for p in products}
+
+
+def brand_page(
     request: Request,
     store: StoreDep,
     actor: Actor,
@@ -290,12 +326,19 @@ def _brand_page(
     done: str | None = None,
     seller_error: str | None = None,
     seller: dict[str, str] | None = None,
+    image_error: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
+    """The brand's page; a refused form on it comes back with its message (`seller_error`,
+    `image_error`: the list it was for, its message and the decoder's reason)."""
     with service_errors():
         record = edit.get_brand(store, actor, brand_id)
         products = edit.list_products(store, actor, brand_id, limit=PAGE_SIZE, cursor=cursor)
     context = {
+        "logos": entry_images("logos", record.brand.logos),
+        "counterfeit_images": entry_images("counterfeit_images", record.brand.counterfeit_images),
+        "product_images": _product_images(products.items),
+        "image_error": image_error,
         "brand": record,
         "entry": record.brand,
         "products": products.items,
@@ -327,9 +370,9 @@ def update_brand(
     with service_errors():
         record = edit.get_brand(store, actor, brand_id)
     try:
-        edit.update_brand(store, brand_id, actor=actor, changes=form.entry(actor))
+        edit.update_brand(store, brand_id, actor=actor, changes=form.entry(actor, record))
     except edit.RegistryEditError as error:
-        message, status = _refusal(error)
+        message, status = refusal(error)
         return _brand_form(request, store, actor, record, form.text, error=message, status=status)
     return _see(f"/registry/brands/{brand_id}", "brand_updated")
 
@@ -354,8 +397,8 @@ def add_seller(
     try:
         edit.add_authorized_seller(store, brand_id, actor=actor, seller=seller)
     except edit.RegistryEditError as error:
-        message, status = _refusal(error)
-        return _brand_page(
+        message, status = refusal(error)
+        return brand_page(
             request, store, actor, brand_id, seller_error=message, seller=seller, status=status
         )
     return _see(f"/registry/brands/{brand_id}", "seller_added")
@@ -374,24 +417,36 @@ def remove_seller(
     try:
         edit.remove_authorized_seller(store, brand_id, actor=actor, seller=seller)
     except edit.RegistryEditError as error:
-        message, status = _refusal(error)
-        return _brand_page(request, store, actor, brand_id, seller_error=message, status=status)
+        message, status = refusal(error)
+        return brand_page(request, store, actor, brand_id, seller_error=message, status=status)
     return _see(f"/registry/brands/{brand_id}", "seller_removed")
 
 
 # Products ------------------------------------------------------------------------------------
 
 
-def _product_form(
+def product_form(
     request: Request,
     brand: edit.BrandRecord,
     product: edit.ProductRecord | None,
     text: dict[str, Any],
     *,
     error: str | None = None,
+    done: str | None = None,
+    image_error: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    context = {"brand": brand, "product": product, "values": text, "error": error}
+    """The product form; for a stored product also its photos, which are uploaded and
+    removed here (`image_error`: a refused upload's message and the decoder's reason)."""
+    context = {
+        "brand": brand,
+        "product": product,
+        "values": text,
+        "error": error,
+        "done": done if done in DONE else None,
+        "images": entry_images("images", product.product.images) if product else [],
+        "image_error": image_error,
+    }
     return render(request, "registry/product_form.html", context, status_code=status)
 
 
@@ -399,7 +454,7 @@ def _product_form(
 def new_product(request: Request, brand_id: int, actor: FormReader, store: StoreDep) -> Response:
     with service_errors():
         record = edit.get_brand(store, actor, brand_id)
-    return _product_form(request, record, None, _product_text(None))
+    return product_form(request, record, None, product_text(None))
 
 
 @router.post("/registry/brands/{brand_id}/products", name="registry_product_create")
@@ -415,17 +470,19 @@ def create_product(
     try:
         edit.create_product(store, brand_id, actor=actor, entry=form.entry())
     except edit.RegistryEditError as error:
-        message, status = _refusal(error)
-        return _product_form(request, record, None, form.text, error=message, status=status)
+        message, status = refusal(error)
+        return product_form(request, record, None, form.text, error=message, status=status)
     return _see(f"/registry/brands/{brand_id}", "product_created")
 
 
 @router.get("/registry/products/{product_id}/edit", name="registry_product_edit")
-def edit_product(request: Request, product_id: int, actor: FormReader, store: StoreDep) -> Response:
+def edit_product(
+    request: Request, product_id: int, actor: FormReader, store: StoreDep, done: Done = None
+) -> Response:
     with service_errors():
         product = edit.get_product(store, actor, product_id)
         record = edit.get_brand(store, actor, product.brand_id)
-    return _product_form(request, record, product, _product_text(product))
+    return product_form(request, record, product, product_text(product), done=done)
 
 
 @router.post("/registry/products/{product_id}/edit", name="registry_product_update")
@@ -440,10 +497,10 @@ def update_product(
         product = edit.get_product(store, actor, product_id)
         record = edit.get_brand(store, actor, product.brand_id)
     try:
-        edit.update_product(store, product_id, actor=actor, changes=form.entry())
+        edit.update_product(store, product_id, actor=actor, changes=form.entry(product))
     except edit.RegistryEditError as error:
-        message, status = _refusal(error)
-        return _product_form(request, record, product, form.text, error=message, status=status)
+        message, status = refusal(error)
+        return product_form(request, record, product, form.text, error=message, status=status)
     return _see(f"/registry/brands/{record.id}", "product_updated")
 
 
@@ -506,7 +563,7 @@ async def upload(
     except RegistryFileError as error:
         return refuse(str(error), 400)
     except edit.RegistryEditError as error:
-        message, status = _refusal(error)
+        message, status = refusal(error)
         return refuse(message, status)
     context = {"report": upload_out(report), "error": None, "strict": strict}
     return render(request, "registry/upload.html", context)

@@ -1,4 +1,4 @@
-"""The review queue and a listing's detail page.
+"""The review queue, a listing's detail page and the listing's images.
 
 Everything works with JavaScript off: the filter bar is a GET form, the column headers are
 links, the bulk decision is a POST form, the next page a link. `static/review.js` adds the
@@ -32,11 +32,13 @@ from vigil.services.assessments import (
 )
 from vigil.services.assessments.count import Tally, count_assessments
 from vigil.services.assessments.highlights import Segment, segments
+from vigil.services.media import MediaPlaces, listing_image
 from vigil.services.tenancy import visible_brands
 from vigil.store.tables import BrandRow, MemberRow
-from vigil.web.deps import StoreDep
+from vigil.web.deps import MediaDep, StoreDep
 from vigil.web.errors import NotFoundError
 from vigil.web.i18n import choose_language, gettext_for
+from vigil.web.images import image_response
 from vigil.web.security import require
 from vigil.web.templating import render
 
@@ -254,18 +256,13 @@ def _bad_request(request: Request, message: str) -> Response:
     return render(request, "error.html", {"status": 400, "message": message}, status_code=400)
 
 
-def _detail(store: StoreDep, actor: Actor, listing_pk: int) -> ListingDetail:
+def _detail(
+    store: StoreDep, actor: Actor, listing_pk: int, places: MediaPlaces | None = None
+) -> ListingDetail:
     try:
-        return service.listing_detail(store, actor, listing_pk)
+        return service.listing_detail(store, actor, listing_pk, places=places)
     except ListingNotFound as error:
         raise NotFoundError(str(error)) from None
-
-
-def _web_images(images: list[str]) -> tuple[list[str], int]:
-    """Images the browser may load itself (http/https) and how many others (local paths,
-    which are never served) the listing names."""
-    shown = [i for i in images if urlsplit(i).scheme in ("http", "https")]
-    return shown, len(images) - len(shown)
 
 
 def _members_to_share_with(store: StoreDep, actor: Actor) -> list[MemberRow]:
@@ -319,14 +316,15 @@ def _listing_address(listing_pk: int, queue_href: str, **values: str | int) -> s
 
 
 @router.get("/listings/{listing_pk}", name="listing_page")
-def listing_page(request: Request, listing_pk: int, actor: Reader, store: StoreDep) -> Response:
-    """A listing with its evidence highlighted, its signals, price and seller."""
-    detail = _detail(store, actor, listing_pk)
+def listing_page(
+    request: Request, listing_pk: int, actor: Reader, store: StoreDep, media: MediaDep
+) -> Response:
+    """A listing with its evidence highlighted, its signals, photos, price and seller."""
+    detail = _detail(store, actor, listing_pk, media)
     listing = detail.listing
     by_field: dict[str, list[Any]] = {"title": [], "description": []}
     for span in detail.spans:
         by_field[span.field].append(span)
-    images, hidden = _web_images(listing.images)
     url = listing.url if listing.url and urlsplit(listing.url).scheme in ("http", "https") else None
     title_segments = segments(listing.title, by_field["title"])
     description_segments = segments(listing.description or "", by_field["description"])
@@ -340,8 +338,7 @@ def listing_page(request: Request, listing_pk: int, actor: Reader, store: StoreD
         "description_segments": description_segments,
         "legend": _legend(title_segments, description_segments),
         "signals": sorted(listing.signals, key=lambda s: (-abs(s.weight), s.id)),
-        "images": images,
-        "hidden_images": hidden,
+        "photos": detail.images,
         "url": url,
         "province": _province_name(listing.province_code),
         "observed": _observed(listing.observed_at),
@@ -354,6 +351,21 @@ def listing_page(request: Request, listing_pk: int, actor: Reader, store: StoreD
         "queue_href": _back_to_queue(request.query_params.get("from", "/queue")),
     }
     return render(request, "review/listing.html", context)
+
+
+@router.get("/listings/{listing_pk}/images/{sha256}", name="listing_image")
+def listing_image_page(
+    request: Request,
+    listing_pk: int,
+    sha256: str,
+    actor: Reader,
+    store: StoreDep,
+    media: MediaDep,
+) -> Response:
+    """A photo of the listing, or a registry image it matched, by the digest of its bytes."""
+    return image_response(
+        request, lambda: listing_image(store, actor, listing_pk, sha256, places=media)
+    )
 
 
 @router.post("/listings/{listing_pk}/review", name="listing_review")
