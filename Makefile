@@ -49,6 +49,7 @@ test: lint browser
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/scan_text.py
+	$(BIN)/python bench/images.py
 	$(BIN)/python bench/api.py
 
 evaluate: $(STAMP)

