@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
-import platform
 import random
 import statistics
 import time
@@ -39,6 +37,7 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
 import vigil.images.logos as logos_module
+from scan_text import machine as scan_machine
 from vigil.images.logos import LogoHit, LogoMatcher, photo_features
 from vigil.services.sample.art import draw_logo, draw_scene, paste_logo
 
@@ -54,22 +53,8 @@ SYLLABLES = [c + v for c in "bklmnrstvz" for v in "aeiou"] + ["nor", "xa", "tri"
 
 
 def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import psutil
-
     return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": platform.python_version(),
-        "system": platform.platform(),
+        **scan_machine(),
         "opencv": cv2.__version__,
         "opencv_threads": cv2.getNumThreads(),
     }

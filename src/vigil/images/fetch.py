@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import os
 import re
 import socket
 import stat
-import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +50,7 @@ from urllib3.exceptions import (
 )
 
 from vigil.errors import VigilError
+from vigil.files import write_atomic
 from vigil.images.decode import sniff, why_not_image
 
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+)://|^(data|javascript|mailto):", re.ASCII)
@@ -372,21 +371,7 @@ class ImageFetcher:
         return self.cache_dir / "urls" / key[:2] / key
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(data)
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            raise VigilError(
-                f"cannot write to the image cache {path.parent}: {exc.strerror}; "
-                "check that the folder is writable and the disk has room"
-            ) from None
+        write_atomic(path, data, what="the image cache")
 
 
 def _scheme(text: str) -> str | None:

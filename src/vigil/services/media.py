@@ -19,10 +19,8 @@ payload) and stored under `<home>/assets/<sha[:2]>/<sha>.<ext>`.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import stat
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -35,6 +33,7 @@ from sqlalchemy import select
 
 from vigil.domain.people import Actor
 from vigil.errors import VigilError
+from vigil.files import write_atomic
 from vigil.images.decode import ACCEPTED, UnreadableImage, decode_image, sniff, why_not_image
 from vigil.images.fetch import ImageFetcher
 from vigil.services import registry_edit as edit
@@ -346,20 +345,4 @@ def store_registry_image(data: bytes, *, kind: UploadKind, places: MediaPlaces) 
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write under a temporary name in the same folder, then rename: readers see the whole
-    file or none."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as error:
-        raise VigilError(
-            f"cannot store the image under {path.parent}: {error.strerror}; check that the "
-            "folder is writable and the disk has room"
-        ) from None
+    write_atomic(path, data, what="the registry's image store")
