@@ -78,3 +78,21 @@ def test_evaluate_rejects_files_that_are_not_its_inputs(tmp_path: Path, bad: byt
     truth.write_bytes(b'{"platform": "jd", "listing_id": "1", "label": "genuine", "brand": null}\n')
     code, _, err = vigil("evaluate", str(assessments), "--truth", str(truth))
     assert code == 1 and "assessments.jsonl, line 1" in err
+
+
+def test_a_sample_with_photos_scans_and_scores_its_image_signals(tmp_path: Path) -> None:
+    home, sample, out = (str(tmp_path / n) for n in ("home", "sample", "out"))
+    options = ("--listings", "120", "--seed", "2", "--brands", "3", "--products", "6")
+    assert vigil("sample", "--out", sample, *options)[0] == 0
+    assert vigil("registry", "load", f"{sample}/registry.yaml", "--home", home)[0] == 0
+    assert vigil("scan", f"{sample}/listings.jsonl", "--out", out, "--home", home)[0] == 0
+    code, stdout, _ = vigil(
+        "evaluate", f"{out}/assessments.jsonl", "--truth", f"{sample}/truth.jsonl",
+        "--images", f"{sample}/image_truth.jsonl", "--json",
+    )  # fmt: skip
+    figures = orjson.loads(stdout)["images"]
+    assert code == 0 and figures["false_photo_matches"] == 0
+    assert figures["counts"]["official_edited"]["total"] > 0
+    assert figures["recall"]["official_edited"] == 1.0
+    # The scan kept the photos it decoded, by content, for the pages and for evidence.
+    assert any((tmp_path / "home" / "cache" / "images" / "blobs").rglob("*"))

@@ -1,9 +1,9 @@
-"""`vigil evaluate ASSESSMENTS --truth TRUTH [--json]`."""
+"""`vigil evaluate ASSESSMENTS --truth TRUTH [--images IMAGE_TRUTH] [--json]`."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -11,21 +11,58 @@ from rich.table import Table
 from vigil.cli.common import HomeOption, console, reported
 from vigil.domain.assessment import Verdict
 from vigil.services.evaluate import Evaluation, evaluate
+from vigil.services.evaluate_images import evaluate_images
 
 
 def command(
     assessments: Annotated[Path, typer.Argument(help="assessments.jsonl written by a scan.")],
     truth: Annotated[Path, typer.Option(help="Truth labels, one JSON object per line.")],
+    images: Annotated[
+        Path | None,
+        typer.Option(help="image_truth.jsonl of a sample: also score the image signals."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     home: HomeOption = None,
 ) -> None:
-    """Precision, recall and F1 per verdict, a confusion matrix and a precision-recall curve."""
+    """Precision, recall and F1 per verdict, a confusion matrix and a precision-recall curve;
+    with --images, recall of the image signals, false photo matches and logo precision."""
     with reported():
         result = evaluate(assessments, truth)
+        figures = evaluate_images(assessments, images, truth) if images else None
     if as_json:
-        console.print_json(data=result.as_json())
+        data = result.as_json()
+        if figures is not None:
+            data["images"] = figures
+        console.print_json(data=data)
         return
     print_evaluation(result)
+    if figures is not None:
+        print_image_evaluation(figures)
+
+
+def print_image_evaluation(figures: dict[str, Any]) -> None:
+    table = Table(title="image signals", show_edge=False)
+    table.add_column("photos")
+    for column in ("total", "found", "recall"):
+        table.add_column(column, justify="right")
+    for group, count in sorted(figures["counts"].items()):
+        if group == "unrelated_photos":
+            continue
+        recall = figures["recall"].get(group)
+        table.add_row(
+            group.replace("_", " "),
+            f"{count['total']:,}",
+            f"{count['found']:,}",
+            "-" if recall is None else f"{recall:.4f}",
+        )
+    console.print(table)
+    precision = figures["logo_precision"]
+    console.print(
+        f"false photo matches: {figures['false_photo_matches']:,} of "
+        f"{figures['unrelated_photos']:,} unrelated photos; logo precision: "
+        f"{'-' if precision is None else f'{precision:.4f}'} over "
+        f"{figures['logo_signals']:,} logo signals"
+    )
 
 
 def print_evaluation(result: Evaluation) -> None:
