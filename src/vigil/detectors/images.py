@@ -46,9 +46,14 @@ from vigil.images.align import keep, similarity_view
 from vigil.images.decode import UnreadableImage, decode_image
 from vigil.images.fetch import ImageFetcher
 from vigil.images.hamming import HammingIndex
-from vigil.images.logos import LogoHit, LogoMatcher, logo_features, photo_features
+from vigil.images.logos import (
+    MIN_FEATURE_SIDE,
+    LogoHit,
+    LogoMatcher,
+    logo_features,
+    photo_features,
+)
 from vigil.images.pdq import DIHEDRAL, MIN_QUALITY, distance, pdq_dihedral, pdq_hash
-from vigil.pipeline.images import MIN_FEATURE_SIDE
 from vigil.settings import ConfigError, ScanConfig
 
 OFFICIAL, COUNTERFEIT, WORK = "official", "counterfeit", "work"
@@ -219,7 +224,7 @@ class ImageMatcher(Matcher):
             counted.add(asset.asset)
             signals.append(self._photo_signal(asset, images[image], gap, transform, again=again))
         for hit, image in logo_hits:
-            signals.append(self._logo_signal(hit, images[image], hidden=named is None))
+            signals.append(self._logo_signal(hit, images[image], named=named))
         return signals
 
     # -- finding ----------------------------------------------------------------------------
@@ -366,19 +371,17 @@ class ImageMatcher(Matcher):
             },
         )
 
-    def _logo_signal(self, hit: LogoHit, image: Any, *, hidden: bool) -> Signal:
+    def _logo_signal(self, hit: LogoHit, image: Any, *, named: str | None) -> Signal:
         weights = self.settings.weights
         file, sha256 = self.logo_files.get(hit.asset, ("", ""))
+        hidden = named is None
+        seen = f"The photo {image.ref} shows the registered logo of {hit.brand} ({hit.inliers} "
         if hidden:
-            explanation = (
-                f"The photo {image.ref} shows the registered logo of {hit.brand} "
-                f"({hit.inliers} matching keypoints), while the listing's text names no brand."
-            )
+            explanation = seen + "matching keypoints), while the listing's text names no brand."
+        elif named == hit.brand:
+            explanation = seen + "matching keypoints), as the text says."
         else:
-            explanation = (
-                f"The photo {image.ref} shows the registered logo of {hit.brand} "
-                f"({hit.inliers} matching keypoints), as the text says."
-            )
+            explanation = seen + f"matching keypoints), while the text is about {named}."
         return Signal(
             detector=self.detector,
             kind="logo_match",

@@ -50,6 +50,9 @@ DETECTORS = ("sift", "orb")
 MIN_INLIERS = 12
 RATIO = {"sift": 0.8, "orb": 0.8}
 MAX_PHOTO_SIDE = 640
+# Listing and registered photos smaller than this (longer side) are enlarged before keypoints
+# are looked for: a 100-pixel thumbnail has too few of them to be matched otherwise.
+MIN_FEATURE_SIDE = 400
 PHOTO_FEATURES = {"sift": 1500, "orb": 2000}
 LOGO_SIDE = (128, 512)  # logos are analysed with a longer side inside this range
 LOGO_FEATURES = {"sift": 800, "orb": 600}

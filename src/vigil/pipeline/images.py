@@ -28,7 +28,7 @@ from vigil.images.decode import UnreadableImage, decode_image
 from vigil.images.facts import ListingImage
 from vigil.images.fetch import Fetched, ImageFetcher
 from vigil.images.hamming import HammingIndex
-from vigil.images.logos import PhotoFeatures, photo_features
+from vigil.images.logos import MIN_FEATURE_SIDE, PhotoFeatures, photo_features
 from vigil.images.pdq import PdqHash, pdq_hash
 
 # At most this many photos of one listing are looked at; the rest are noted, not fetched.
@@ -66,11 +66,6 @@ class _Memo:
         self.items[key] = value
         if len(self.items) > self.size:
             self.items.popitem(last=False)
-
-
-# Photos smaller than this (longer side) are enlarged before keypoints are looked for: a
-# 100-pixel thumbnail has too few of them to be matched otherwise.
-MIN_FEATURE_SIDE = 400
 
 
 def _features(image: Image.Image) -> PhotoFeatures:
