@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from vigil.domain.people import Actor, Role
-from vigil.services import media
+from vigil.services import media, registry_images
 from vigil.services import registry_edit as edit
 from vigil.services.media import MediaPlaces
 from vigil.store.db import Store
@@ -105,7 +105,7 @@ async def _add_brand_image(
     stored = await _stored_image(request, "logo" if field == "logos" else "photo", places)
     with service_errors():
         record = await run_in_threadpool(
-            lambda: edit.add_brand_image(
+            lambda: registry_images.add_brand_image(
                 store, brand_id, actor=actor, field=field, file=str(stored.path),
                 sha256=stored.sha256,
             )
@@ -163,7 +163,7 @@ async def add_product_image(
     stored = await _stored_image(request, "photo", places)
     with service_errors():
         record = await run_in_threadpool(
-            lambda: edit.add_product_image(
+            lambda: registry_images.add_product_image(
                 store, product_id, actor=actor, file=str(stored.path), sha256=stored.sha256
             )
         )

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from vigil.domain.people import Actor, Role
 from vigil.services import media as service
 from vigil.services import registry_edit as edit
+from vigil.services import registry_images
 from vigil.web.api.registry import service_errors
 from vigil.web.deps import MediaDep, StoreDep
 from vigil.web.i18n import choose_language, gettext_for
@@ -91,7 +92,7 @@ async def _add_brand_image(
     try:
         stored = await _upload(file, "logo" if field == "logos" else "photo", media)
         record = await run_in_threadpool(
-            lambda: edit.add_brand_image(
+            lambda: registry_images.add_brand_image(
                 store, brand_id, actor=actor, field=field, file=str(stored.path),
                 sha256=stored.sha256,
             )
@@ -152,7 +153,7 @@ def remove_brand_image(
 ) -> Response:
     """Stop listing an image among the brand's logos or counterfeit-case photos."""
     try:
-        edit.remove_brand_image(store, brand_id, actor=actor, field=field, file=file)
+        registry_images.remove_brand_image(store, brand_id, actor=actor, field=field, file=file)
     except edit.RegistryEditError as error:
         message, status = refusal(error)
         refused = {"field": field, "message": message, "reason": ""}
@@ -191,7 +192,7 @@ async def add_product_image(
     try:
         stored = await _upload(file, "photo", media)
         record = await run_in_threadpool(
-            lambda: edit.add_product_image(
+            lambda: registry_images.add_product_image(
                 store, product_id, actor=actor, file=str(stored.path), sha256=stored.sha256
             )
         )
@@ -216,7 +217,7 @@ def remove_product_image(
 ) -> Response:
     """Stop listing an image among the product's official photos."""
     try:
-        edit.remove_product_image(store, product_id, actor=actor, file=file)
+        registry_images.remove_product_image(store, product_id, actor=actor, file=file)
     except edit.RegistryEditError as error:
         message, status = refusal(error)
         refused = {"field": "images", "message": message, "reason": ""}
