@@ -8,8 +8,8 @@ run against threatexchange's `PDQIndex` (faiss's multi-hash index) and faiss's f
   is its fastest), keeps those within r there — the distance over half the bits can only be
   smaller, so nothing is missed — and completes the distance from the other 128 bits for the
   few survivors (a random hash passes the first half at r = 31 with probability ~6·10⁻⁹). At
-  one million hashes on one core: ~0.57 ms per query against ~0.9 ms for a full flat scan and
-  0.9–1.6 ms for `PDQIndex`, which also holds ~800 bytes per hash. It is the default because
+  one million hashes on one core: ~0.6 ms per query against ~0.9–1.0 ms for a full flat scan and
+  0.8–1.4 ms for `PDQIndex`, which also holds ~800–830 bytes per hash. It is the default because
   it meets every goal the index was given at that size: exact, under 1 ms, at most 40 bytes
   per hash, faster than `PDQIndex`.
 - ``mih`` — multi-index hashing (Norouzi, Punjani & Fleet). The hash is cut into 16 chunks of
@@ -17,8 +17,8 @@ run against threatexchange's `PDQIndex` (faiss's multi-hash index) and faiss's f
   (pigeonhole), so at r = 31 a query looks up, in each chunk's table, the query's chunk and its
   16 one-bit neighbours: 272 buckets holding ~n/4096 ids. Each table is a counting-sort
   permutation of the ids plus 65,537 offsets, in numpy arrays — no hash maps. It is sublinear:
-  ~0.4 ms at one million and ~1.8 ms at five (where a scan takes ~3.2 ms), for ~100 bytes per
-  hash. Choose it for large sets when time matters more than memory.
+  ~0.15–0.2 ms at one million and ~0.5–0.8 ms at five (where a scan takes ~3.4 ms), for ~100
+  bytes per hash. Choose it for large sets when time matters more than memory.
 
 numpy does the vectorised work and faiss the bandwidth-bound scan; what is written here is only
 the bookkeeping between them, because no library offers exact range search in compact arrays
