@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/vigil demo
+	$(BIN)/vigil demo --workers 2
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
