@@ -189,29 +189,12 @@ class LogoMatcher:
 
     def find(self, features: PhotoFeatures) -> list[LogoHit]:
         """Logos seen in the photo, most inliers first, at most one hit per logo."""
-        self._check(features)
-        if len(features.descriptors) < 2 or len(self.descriptors) < 2:
-            return []
-        query, train = self._good_matches(features.descriptors)
-        if len(query) == 0:
-            return []
-        logo_of = self.owners[train]
-        counts = np.bincount(logo_of, minlength=len(self.assets))
-        candidates = np.flatnonzero(counts >= self.min_inliers)
-        candidates = candidates[np.argsort(-counts[candidates], kind="stable")][:MAX_CANDIDATES]
         # RANSAC's tolerance is set in analysed pixels; points are in original pixels.
         shrink = min(1.0, MAX_PHOTO_SIDE / max(1, features.width, features.height))
         tolerance = REPROJECTION_PX / shrink
         hits = []
-        for logo in candidates:
-            chosen = logo_of == logo
-            hit = self._verify(
-                int(logo),
-                self.points[train[chosen]],
-                features.points[query[chosen]],
-                tolerance,
-                features,
-            )
+        for logo, source, target in self.candidates(features):
+            hit = self._verify(logo, source, target, tolerance, features)
             if hit is not None:
                 hits.append(hit)
         hits.sort(key=lambda h: -h.inliers)
