@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,6 +157,16 @@ def site(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Si
     users = {user.kind: user for user in seed_platform(store, settings, sample.listings_path)}
     assert set(users) == {"operator", "brand_owner", "marketplace"}, users
 
+    try:
+        with serving(settings, store) as url:
+            yield Site(url=url, store=store, users=users)
+    finally:
+        store.close()
+
+
+@contextmanager
+def serving(settings: Settings, store: Store) -> Iterator[str]:
+    """The web platform served on a free port of 127.0.0.1 in a thread; yields its address."""
     sock = _free_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(
@@ -170,12 +181,11 @@ def site(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Si
         assert time.monotonic() < deadline, "the web server did not start within 30 s"
         time.sleep(0.05)
     try:
-        yield Site(url=f"http://127.0.0.1:{port}", store=store, users=users)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
-        store.close()
 
 
 @pytest.fixture(scope="session")

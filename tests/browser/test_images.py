@@ -4,23 +4,19 @@ JavaScript; and a brand's registry page with its images. Screenshots of each are
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import Site, Visitor, _free_socket
+from tests.browser.conftest import Site, Visitor, serving
 from tests.web.images_world import World, build_world
 from vigil.domain.people import Role
 from vigil.services import accounts
 from vigil.services.demo_platform import DemoUser
 from vigil.settings import Settings
 from vigil.store.db import cli_actor, open_store
-from vigil.web.app import create_app
 
 PASSWORD = "images in the browser"
 MEMBERS = {
@@ -51,25 +47,10 @@ def image_site(
         email, PASSWORD, "acme", "Acme Brands", "brand_owner", "analyst"
     )
     world = build_world(store, home, tmp_path_factory.mktemp("images-feed"))
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings, store=store), log_level="warning", access_log=False, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "the web server stopped while starting; see its log above"
-        assert time.monotonic() < deadline, "the web server did not start within 30 s"
-        time.sleep(0.05)
     try:
-        yield Site(url=f"http://127.0.0.1:{port}", store=store, users=users), world
+        with serving(settings, store) as url:
+            yield Site(url=url, store=store, users=users), world
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
         store.close()
 
 
