@@ -140,7 +140,9 @@ class ImageFetcher:
     def fetch_many(self, refs: Sequence[tuple[str, Path | None]]) -> list[Fetched]:
         """`fetch` for each (ref, base), at most `concurrency` at a time, in the order given."""
         items = list(refs)
-        if len(items) <= 1 or self.concurrency == 1:
+        # Threads pay off only for waiting on the network; files are read in turn.
+        downloads = sum(_scheme(ref.strip()) in ("http", "https") for ref, _ in items)
+        if downloads <= 1 or self.concurrency == 1:
             return [self.fetch(ref, base) for ref, base in items]
         workers = min(self.concurrency, len(items))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vigil-fetch") as pool:

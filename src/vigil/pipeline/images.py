@@ -22,7 +22,6 @@ from typing import Any
 import cv2
 import faiss
 import orjson
-from PIL import Image
 
 from vigil.images.decode import UnreadableImage, decode_image
 from vigil.images.facts import ListingImage
@@ -66,10 +65,6 @@ class _Memo:
         self.items[key] = value
         if len(self.items) > self.size:
             self.items.popitem(last=False)
-
-
-def _features(image: Image.Image) -> PhotoFeatures:
-    return photo_features(image, min_side=MIN_FEATURE_SIDE)
 
 
 def single_threaded() -> None:
@@ -179,7 +174,11 @@ class ImageStage:
             width=decoded.width,
             height=decoded.height,
             pdq=pdq,
-            features=_features(decoded.image) if self._wants_features(pdq) else None,
+            features=(
+                photo_features(decoded.image, min_side=MIN_FEATURE_SIDE)
+                if self._wants_features(pdq)
+                else None
+            ),
             notes=decoded.notes,
         )
         if cached is None:
