@@ -16,6 +16,10 @@ class Verdict(StrEnum):
     CLEAR = "clear"
 
 
+# A signal's machine-readable details: plain values, or a small mapping of strings.
+Details = dict[str, str | float | int | bool | None | dict[str, str]]
+
+
 @dataclass(frozen=True, slots=True)
 class Signal:
     """One piece of evidence a detector found, with its log-odds weight.
@@ -29,8 +33,9 @@ class Signal:
     evidence: str
     explanation: str
     asset: str | None = None
-    # Extension: machine-readable detail (the variant seen, a price ratio, a span).
-    details: dict[str, str | float | int | bool | None] = field(default_factory=dict)
+    # Extension: machine-readable detail (the variant seen, a price ratio, a span; a copied
+    # text's place in the work is a small mapping of strings).
+    details: Details = field(default_factory=dict)
 
 
 class ImageRecord(BaseModel):

@@ -207,12 +207,17 @@ class Assessor:
         """The assessment row (the contract's fields, JSON-ready) of one spilled listing."""
         facts = ListingFacts(*spilled["facts"])
         signals: list[dict[str, Any]] = spilled["signals"]
+        brand, product = facts.brand, facts.product
         for index in self.scan_wide:
             matcher = self.matchers[index]
             extra = matcher.match_scan(facts, stats[index])  # type: ignore[attr-defined]
             signals.extend(signal_row(s) for s in extra)
+            if brand is None:
+                # A listing whose text names no brand is about the brand of what it copies
+                # (a registered work's owner's brand), as a photo match attributes it.
+                brand = next((s.details["brand"] for s in extra if s.details.get("brand")), None)
         score = self.scorer.score(
-            ((s["kind"], s["weight"]) for s in signals), attributed=facts.brand is not None
+            ((s["kind"], s["weight"]) for s in signals), attributed=brand is not None
         )
         row = {
             "platform": facts.platform,
@@ -220,8 +225,8 @@ class Assessor:
             "verdict": score.verdict.value,
             "risk": score.risk,
             "log_odds": score.log_odds,
-            "brand": facts.brand,
-            "product": facts.product,
+            "brand": brand,
+            "product": product,
             "signals": signals,
         }
         if "image_records" in spilled:

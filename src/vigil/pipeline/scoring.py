@@ -35,13 +35,25 @@ class Scorer:
     def score(self, contributions: Iterable[tuple[str, float]], *, attributed: bool) -> Score:
         """`attributed`: the listing was tied to a registered brand (a fake needs a brand)."""
         log_odds = self.prior
+        # The log-odds of everything but the infringement signals: whether the listing would
+        # look like a fake without the work it copies.
+        other = self.prior
         infringement = False
         for kind, weight in contributions:
             log_odds += weight
-            infringement = infringement or (kind in self.infringement_kinds and weight > 0)
+            if kind in self.infringement_kinds:
+                infringement = infringement or weight > 0
+            else:
+                other += weight
         risk = sigmoid(log_odds)
+        # A listing that copies a work and also looks like a fake on its own (at least worth a
+        # review without the copy) is a suspected counterfeit: the graver charge, and the one
+        # its takedown notice will make.
+        fake_too = infringement and sigmoid(other) >= self.thresholds.needs_review
         return Score(
-            round(log_odds, 4), round(risk, 4), self.verdict(risk, attributed, infringement)
+            round(log_odds, 4),
+            round(risk, 4),
+            self.verdict(risk, attributed, infringement and not fake_too),
         )
 
     def verdict(self, risk: float, attributed: bool, infringement: bool) -> Verdict:

@@ -11,7 +11,7 @@ from vigil.detectors.brand.catalog import Catalog
 from vigil.detectors.brand.config import BrandSettings, Variant
 from vigil.detectors.brand.context import Cue, CueIndex, CueKind
 from vigil.detectors.brand.mentions import Mention
-from vigil.domain.assessment import Signal
+from vigil.domain.assessment import Details, Signal
 from vigil.domain.listing import Listing
 
 DETECTOR = "brand"
@@ -291,7 +291,7 @@ class Assessor:
         else:
             field, low, high, evidence = self._where(mention)
             explanation = explain.accessory_category(category or "", brand)
-        details: dict[str, str | float | int | bool | None] = {
+        details: Details = {
             "field": field,
             "start": low,
             "end": high,
@@ -327,8 +327,8 @@ class Assessor:
 
     def _details(
         self, mention: Mention, field: str, start: int, end: int
-    ) -> dict[str, str | float | int | bool | None]:
-        details: dict[str, str | float | int | bool | None] = {
+    ) -> Details:
+        details: Details = {
             "variant": mention.variant.value if mention.variant is not None else None,
             "alias": mention.alias.source,
             "field": field,
@@ -348,7 +348,7 @@ class Assessor:
         weight: float,
         evidence: str,
         explanation: str,
-        details: dict[str, str | float | int | bool | None],
+        details: Details,
     ) -> Signal:
         return Signal(
             detector=DETECTOR,
