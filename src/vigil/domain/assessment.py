@@ -17,7 +17,7 @@ class Verdict(StrEnum):
 
 
 # A signal's machine-readable details: plain values, or a small mapping of strings.
-Details = dict[str, str | float | int | bool | None | dict[str, str]]
+Details = dict[str, str | float | int | bool | dict[str, str] | None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -325,9 +325,7 @@ class Assessor:
         details["attributed"] = False
         return [self._signal(kind, first.alias.brand, 0.0, evidence, explanation, details)]
 
-    def _details(
-        self, mention: Mention, field: str, start: int, end: int
-    ) -> Details:
+    def _details(self, mention: Mention, field: str, start: int, end: int) -> Details:
         details: Details = {
             "variant": mention.variant.value if mention.variant is not None else None,
             "alias": mention.alias.source,
