@@ -79,3 +79,25 @@ def test_relative_paths_resolve_against_the_registry_file(tmp_path: Path) -> Non
         str(tmp_path / "logos" / "missing.png"),
     ]
     assert parsed.warnings == ["brands[0] ('Xiaomi'): file logos/missing.png does not exist"]
+
+
+def test_text_works_that_cannot_be_read_as_text_are_warned_about(tmp_path: Path) -> None:
+    (tmp_path / "works").mkdir()
+    (tmp_path / "works" / "manual.md").write_text("# 说明书\n\n使用前请仔细阅读。", "utf-8")
+    (tmp_path / "works" / "scan.pdf").write_bytes(b"%PDF-1.7\n")
+    (tmp_path / "works" / "empty.txt").write_bytes(b"")
+    data = registry_data()
+    data["works"] = [
+        {"owner": "xiaomi", "title": "manual", "kind": "text", "files": ["works/manual.md"]},
+        {"owner": "xiaomi", "title": "scans", "kind": "text",
+         "files": ["works/scan.pdf", "works/empty.txt", "works/gone.txt"]},
+    ]  # fmt: skip
+    parsed = parse_registry_file(write_registry(tmp_path / "registry.yaml", data))
+    assert len(parsed.registry.works) == 2  # kept: the scan reads what it can and warns again
+    assert parsed.warnings == [
+        "works[1] ('scans'): file works/gone.txt does not exist",
+        f"works[1] ('scans'): {tmp_path / 'works' / 'scan.pdf'} is a PDF document, not text; "
+        "register the work's text as .txt, .md or .html",
+        f"works[1] ('scans'): {tmp_path / 'works' / 'empty.txt'} is empty; "
+        "register a file with the work's text",
+    ]

@@ -8,7 +8,7 @@ import pytest
 
 from tests.texts.corpus import ARTICLE_EN, COPIED_EN, COPIED_ZH, MANUAL_ZH
 from vigil.texts.containment import IndexedWork, WorkIndex
-from vigil.texts.shingles import Shingler
+from vigil.texts.shingles import Shingler, tidy
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_the_longest_passage_and_its_place_in_the_work(index: WorkIndex) -> None
     match = index.match(shingled, 0)
     assert match.passage.startswith("开机与关机")
     assert match.passage.endswith("解锁更快速准确")
-    assert match.excerpt["match"] == match.passage
+    assert match.excerpt["match"] == tidy(match.passage)
     assert match.excerpt["before"].endswith("以免损坏电池。\n")
     assert match.excerpt["after"].startswith("。\n拍照技巧")
     work_text = index.work_text(0).text

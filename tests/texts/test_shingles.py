@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vigil.texts.shingles import Shingler, normalize
+from vigil.texts.shingles import Shingler, clauses, normalize, tidy
 
 
 @pytest.fixture(scope="module")
@@ -12,9 +12,8 @@ def shingler() -> Shingler:
 
 
 def test_normalize_folds_width_case_traditional_and_spaces() -> None:
-    assert (
-        normalize("ＸＩＡＯＭＩ  小米手機\t說明書\n\n\n第二行 ") == "xiaomi 小米手机 说明书\n第二行"
-    )
+    assert normalize(" ＸＩＡＯＭＩ 小米手機 說明書 ") == "xiaomi 小米手机 说明书"
+    assert tidy(normalize("小米手機\t 說明書\n \n\n第二行 ")) == "小米手机 说明书\n第二行"
 
 
 def test_punctuation_and_spacing_do_not_change_shingles(shingler: Shingler) -> None:
@@ -87,3 +86,13 @@ def test_text_without_tokens_has_no_shingles(shingler: Shingler) -> None:
 def test_windows_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Shingler(cjk=0)
+
+
+def test_clauses_alone_are_those_the_shingler_finds(shingler: Shingler) -> None:
+    text = normalize("全国包邮！！七天无理由退换。 Free shipping… 30-day returns")
+    cut = clauses(text)
+    shingled = shingler(text, normalized=True)
+    assert cut.hashes.tolist() == shingled.clause_hashes.tolist()
+    assert cut.lengths.tolist() == [4, 7, 12, 12]
+    assert [text[s : s + 2] for s in cut.starts.tolist()] == ["全国", "七天", " f", " 3"]
+    assert shingled.token_clauses.tolist() == [0] * 4 + [1] * 7 + [2, 2, 3, 3, 3]

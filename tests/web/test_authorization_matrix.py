@@ -4,6 +4,7 @@ requirement or names its objects with a path parameter the matrix does not know.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import tempfile
@@ -32,7 +33,10 @@ from vigil.store.tables import (
     ListingRow,
     ProductRow,
     ScanRow,
+    TextClusterMemberRow,
+    TextClusterRow,
     UserRow,
+    WorkRow,
 )
 from vigil.web.app import create_app
 from vigil.web.security import Public, Requirement
@@ -49,6 +53,8 @@ KNOWN_PARAMS = {
     "key_id",
     "member_id",
     "sha256",
+    "work_id",
+    "cluster_key",
 }
 # Other people's accounts and keys are for admins: the operator's other roles see only their own.
 PEOPLE_PARAMS = {"user_id", "key_id"}
@@ -96,7 +102,9 @@ ROUTES = _routes()
 @dataclass
 class Objects:
     """One object of each kind that a path can name, all belonging to one member. `sha256`
-    names an image that the listing, the brand (as a logo) and the product all show."""
+    names an image that the listing, the brand (as a logo) and the product all show, and a file
+    the work lists (a text work naming an image: its page says a scan cannot read it). The
+    copy-paste cluster's one listing is the member's."""
 
     member_id: str
     brand_id: int
@@ -106,6 +114,8 @@ class Objects:
     user_id: int
     key_id: int
     sha256: str
+    work_id: int
+    cluster_key: str
 
     def fill(self, path: str) -> str:
         return PARAM.sub(lambda m: str(getattr(self, m.group(1))), path)
@@ -189,14 +199,34 @@ def make_objects(web: Web, member_id: str, user_email: str) -> Objects:
             .returning(ListingRow.id)
         ).scalar_one()
         session.add(ListingAccessRow(listing_pk=listing_pk, member_id=member_id, reason="brand"))
-        product_id, brand_id = product.id, brand.id
+        work = WorkRow(
+            owner_id=member_id,
+            title=f"Work {member_id} {n}",
+            entry={"kind": "text", "files": [asset]},
+        )
+        cluster_key = hashlib.sha256(f"{member_id}-{n}".encode()).hexdigest()[:16]
+        cluster = TextClusterRow(
+            scan_id=scan.id, key=cluster_key, listings=1, sellers=1, similarity=0.9,
+            sample=f"secret listing of {member_id} {n}",
+        )  # fmt: skip
+        session.add_all([work, cluster])
+        session.flush()
+        session.add(
+            TextClusterMemberRow(
+                cluster_pk=cluster.id, platform="jd", listing_id=f"{member_id}-{n}", seller_id=None
+            )
+        )
+        product_id, brand_id, work_id = product.id, brand.id, work.id
     key, _ = accounts.create_api_key(
         web.store, user_id, name="matrix", scope="write", actor=cli_actor()
     )
     with web.store.session() as session:
         key_id = session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.id == key.id))
     assert key_id is not None
-    return Objects(member_id, brand_id, product_id, listing_pk, scan.id, user_id, key_id, sha256)
+    return Objects(
+        member_id, brand_id, product_id, listing_pk, scan.id, user_id, key_id, sha256, work_id,
+        cluster_key,
+    )  # fmt: skip
 
 
 def call(client: TestClient, method: str, path: str) -> Response:

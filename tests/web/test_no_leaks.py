@@ -9,8 +9,8 @@ from tests.web.conftest import Web, email
 from tests.web.test_authorization_matrix import PUBLIC, ROUTES, make_objects
 
 READS = [(m, p) for m, p, _ in ROUTES if m == "GET" and (m, p) not in PUBLIC]
-# What `make_objects` puts in another member's brand, listing and scan.
-MARKERS = ("Brand globex", "secret listing of globex", "scan-globex-")
+# What `make_objects` puts in another member's brand, listing, scan and work.
+MARKERS = ("Brand globex", "secret listing of globex", "scan-globex-", "Work globex")
 
 
 @pytest.mark.parametrize("role", ["admin", "analyst", "viewer"])
@@ -39,4 +39,5 @@ def test_the_operator_does_see_them(web: Web) -> None:
     shown = client.get("/api/v1/assessments", params={"limit": 500}).text
     shown += client.get("/api/v1/brands").text
     shown += client.get("/api/v1/scans").text
+    shown += client.get("/api/v1/works").text
     assert all(m in shown for m in MARKERS)

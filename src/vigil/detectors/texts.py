@@ -18,6 +18,7 @@ two drops the boilerplate clauses, decides, and explains.
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,7 +36,7 @@ from vigil.domain.registry import Registry, WorkKind
 from vigil.settings import ConfigError, ScanConfig
 from vigil.texts.clusters import Sketcher, find_clusters
 from vigil.texts.containment import IndexedWork, Match, WorkIndex
-from vigil.texts.shingles import Shingler
+from vigil.texts.shingles import Shingler, clauses, normalize
 from vigil.texts.works import WorkError, read_work_file
 
 
@@ -109,27 +110,28 @@ class TextObservation:
     matches: list[Match] = field(default_factory=list)
 
 
+_U64 = struct.Struct("<Q")
+_I32 = struct.Struct("<i")
+
+
 class _Column:
-    """A growable numpy array (amortised doubling), for millions of small appends."""
+    """A column of fixed-size numbers appended as bytes, read as one numpy array: millions of
+    small appends cost a bytearray extension each, not a numpy call."""
 
     def __init__(self, dtype: type[np.generic], width: int = 1) -> None:
-        self.data: npt.NDArray[Any] = np.zeros((1024, width), dtype=dtype)
-        self.size = 0
+        self.dtype = np.dtype(dtype)
+        self.width = width
+        self.data = bytearray()
 
-    def extend(self, rows: npt.NDArray[Any]) -> None:
-        rows = rows.reshape(-1, self.data.shape[1])
-        end = self.size + rows.shape[0]
-        if end > self.data.shape[0]:
-            grown = np.zeros(
-                (max(end, 2 * self.data.shape[0]), self.data.shape[1]), self.data.dtype
-            )
-            grown[: self.size] = self.data[: self.size]
-            self.data = grown
-        self.data[self.size : end] = rows
-        self.size = end
+    def append(self, data: bytes) -> None:
+        self.data += data
+
+    @property
+    def size(self) -> int:
+        return len(self.data) // (self.dtype.itemsize * self.width)
 
     def values(self) -> npt.NDArray[Any]:
-        return self.data[: self.size]
+        return np.frombuffer(bytes(self.data), dtype=self.dtype).reshape(-1, self.width)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,26 +153,27 @@ class TextStats:
         self.sellers = _Column(np.int32)
         self.clause_hashes = _Column(np.uint64)
         self.clause_lengths = _Column(np.int32)
-        self.clause_owner = _Column(np.int32)
+        self.clause_counts = _Column(np.int32)  # clauses per description
         self.signatures = _Column(np.uint16, settings.copy_paste_cluster.num_perm)
         self.signature_owner = _Column(np.int32)
         self.pending: dict[int, list[Match]] = {}
+        self.count = 0
         self._seller_ids: dict[str | None, int] = {}
         self._final: tuple[frozenset[int], dict[int, ClusterInfo]] | None = None
 
     def add(self, observation: Any) -> None:
         obs: TextObservation = observation
-        number = self.keys.size
-        self.keys.extend(np.array([obs.key], dtype=np.uint64))
+        number = self.count
+        self.count += 1
+        self.keys.append(_U64.pack(obs.key))
         seller = self._seller_ids.setdefault(obs.seller, len(self._seller_ids))
-        self.sellers.extend(np.array([seller], dtype=np.int32))
-        hashes = np.frombuffer(obs.clause_hashes, dtype=np.uint64)
-        self.clause_hashes.extend(hashes)
-        self.clause_lengths.extend(np.frombuffer(obs.clause_lengths, dtype=np.int32))
-        self.clause_owner.extend(np.full(hashes.size, number, dtype=np.int32))
+        self.sellers.append(_I32.pack(seller))
+        self.clause_hashes.append(obs.clause_hashes)
+        self.clause_lengths.append(obs.clause_lengths)
+        self.clause_counts.append(_I32.pack(len(obs.clause_hashes) // 8))
         if obs.signature is not None:
-            self.signatures.extend(np.frombuffer(obs.signature, dtype=np.uint16))
-            self.signature_owner.extend(np.array([number], dtype=np.int32))
+            self.signatures.append(obs.signature)
+            self.signature_owner.append(_I32.pack(number))
         if obs.matches:
             self.pending[obs.key] = obs.matches
 
@@ -182,7 +185,10 @@ class TextStats:
 
     def _finish(self) -> tuple[frozenset[int], dict[int, ClusterInfo]]:
         cluster = self.settings.copy_paste_cluster
-        count = self.keys.size
+        count = self.count
+        clause_owner = np.repeat(
+            np.arange(count, dtype=np.int64), self.clause_counts.values().ravel()
+        )
         owners = self.signature_owner.values().ravel()
         labels, _ = find_clusters(self.signatures.values(), cluster.similarity)
         # Each description's group: its cluster when it has one, else itself; boilerplate is
@@ -191,11 +197,11 @@ class TextStats:
         sizes = np.bincount(labels) if labels.size else np.zeros(0, dtype=np.int64)
         clustered = sizes[labels] > 1 if labels.size else np.zeros(0, dtype=bool)
         group[owners[clustered]] = count + labels[clustered]
-        boilerplate = self._boilerplate(group)
+        boilerplate = self._boilerplate(group, clause_owner)
         hashes = self.clause_hashes.values().ravel()
         is_bp = np.isin(hashes, np.fromiter(boilerplate, dtype=np.uint64, count=len(boilerplate)))
         content = np.bincount(
-            self.clause_owner.values().ravel(),
+            clause_owner,
             weights=self.clause_lengths.values().ravel() * ~is_bp,
             minlength=count,
         )
@@ -226,12 +232,13 @@ class TextStats:
                 found[int(keys[listing])] = info
         return boilerplate, found
 
-    def _boilerplate(self, group: npt.NDArray[np.int64]) -> frozenset[int]:
+    def _boilerplate(
+        self, group: npt.NDArray[np.int64], owners: npt.NDArray[np.int64]
+    ) -> frozenset[int]:
         settings = self.settings.boilerplate
         hashes = self.clause_hashes.values().ravel()
         if hashes.size == 0:
             return self.seeds
-        owners = self.clause_owner.values().ravel()
         # Distinct (clause, group) pairs, then how many groups each clause is in.
         pairs = np.unique(np.stack([hashes, group[owners].astype(np.uint64)], axis=1), axis=0)
         clause, counts = np.unique(pairs[:, 0], return_counts=True)
@@ -260,7 +267,12 @@ class TextMatcher(Matcher):
         self.sketcher = Sketcher(settings.copy_paste_cluster.num_perm)
         self.authorized = authorized
         self.seeds = seeds
+        self._seed_array = np.array(sorted(seeds), dtype=np.uint64)
         self.warnings = warnings
+        # Shorter descriptions can neither show a reportable copy nor join a cluster.
+        self.shortest = min(
+            settings.copyrighted_text.min_copied_chars, settings.copy_paste_cluster.min_chars
+        )
 
     # -- pass one --------------------------------------------------------------------------
 
@@ -268,13 +280,20 @@ class TextMatcher(Matcher):
         description = listing.description
         if not self.settings.enabled or not description:
             return []
-        shingled = self.shingler(description)
-        if len(shingled) == 0:
+        text = normalize(description)
+        seller = listing.seller.id if listing.seller else None
+        key = listing_key(listing.platform, listing.listing_id)
+        if len(text) < self.shortest:
+            # Too short to copy a work or to cluster: only its clauses count, for boilerplate.
+            cut = clauses(text)
+            findings.notes["texts"] = TextObservation(
+                key, seller, cut.hashes.tobytes(), cut.lengths.tobytes(), None
+            )
             return []
+        shingled = self.shingler(text, normalized=True)
         matches: list[Match] = []
         copy = self.settings.copyrighted_text
         if len(shingled) >= copy.min_shingles and len(self.index):
-            seller = listing.seller.id if listing.seller else None
             owned = (
                 self.authorized.get((seller_key(listing.platform), seller_key(seller)), frozenset())
                 if seller
@@ -285,22 +304,17 @@ class TextMatcher(Matcher):
                     continue
                 matches.append(self.index.match(shingled, work))
         signature = None
-        content = int(shingled.clause_lengths.sum())
-        if content >= self.settings.copy_paste_cluster.min_chars:
-            kept = np.isin(
-                shingled.clause_hashes[shingled.clauses],
-                np.fromiter(self.seeds, dtype=np.uint64, count=len(self.seeds)),
-                invert=True,
-            )
+        if int(shingled.clause_lengths.sum()) >= self.settings.copy_paste_cluster.min_chars:
+            kept = ~np.isin(shingled.clause_hashes[shingled.clauses], self._seed_array)
             if kept.any():
                 signature = self.sketcher(np.unique(shingled.hashes[kept])).tobytes()
         findings.notes["texts"] = TextObservation(
-            key=listing_key(listing.platform, listing.listing_id),
-            seller=listing.seller.id if listing.seller else None,
-            clause_hashes=shingled.clause_hashes.tobytes(),
-            clause_lengths=shingled.clause_lengths.tobytes(),
-            signature=signature,
-            matches=matches,
+            key,
+            seller,
+            shingled.clause_hashes.tobytes(),
+            shingled.clause_lengths.tobytes(),
+            signature,
+            matches,
         )
         return []
 
@@ -317,7 +331,6 @@ class TextMatcher(Matcher):
         assert isinstance(stats, TextStats)
         key = listing_key(facts.platform, facts.listing_id)
         matches = stats.pending.get(key)
-        cluster_of = None
         if matches is None and not stats.signature_owner.size:
             return []
         boilerplate, clusters = stats.final()

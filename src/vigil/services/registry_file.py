@@ -10,9 +10,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from vigil.domain.registry import Brand, LexiconTerm, Member, Product, Registry, Work
+from vigil.domain.registry import Brand, LexiconTerm, Member, Product, Registry, Work, WorkKind
 from vigil.domain.validation import describe_validation_error
 from vigil.errors import VigilError
+from vigil.texts.works import WorkError, read_work_file
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "members": Member,
@@ -127,9 +128,29 @@ def parse_registry_file(path: Path) -> ParsedRegistry:
             warnings.extend(
                 f"{section}[{index}]{_label(raw)}: file {m} does not exist" for m in missing
             )
+            if isinstance(entry, Work) and entry.kind is WorkKind.TEXT:
+                warnings.extend(
+                    f"{section}[{index}]{_label(raw)}: {problem}"
+                    for problem in _unreadable_texts(entry)
+                )
             kept[section].append(entry)
             positions[section].append(index)
     return ParsedRegistry(Registry.model_validate(kept), positions, problems, warnings)
+
+
+def _unreadable_texts(work: Work) -> list[str]:
+    """Why each existing file of a text work cannot be read as text (the scan skips them)."""
+    problems = []
+    for file in work.files:
+        path = Path(file)
+        if file.startswith(("http://", "https://")):
+            problems.append(f"{file}: a text work's files must be files, not links")
+        elif path.exists():
+            try:
+                read_work_file(path)
+            except WorkError as error:
+                problems.append(str(error))
+    return problems
 
 
 def _resolve_paths(section: str, entry: BaseModel, base: Path) -> tuple[Any, list[str]]:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.domain.people import Actor
-from vigil.domain.registry import Brand, Product, Registry
+from vigil.domain.registry import Brand, Product, Registry, Work
 from vigil.services.media import is_address
 from vigil.services.registry import LoadReport
 from vigil.services.registry_edit import (
@@ -30,7 +30,7 @@ from vigil.services.registry_file import (
 )
 from vigil.store import registry_repo as repo
 from vigil.store.db import Store, audit
-from vigil.store.tables import BrandRow, MemberRow, ProductRow
+from vigil.store.tables import BrandRow, MemberRow, ProductRow, WorkRow
 
 UploadFormat = Literal["yaml", "json"]
 SECTIONS = ("members", "brands", "products", "works", "lexicon")
@@ -119,7 +119,7 @@ def _without_local_files(
     return Registry.model_validate(sections), warnings
 
 
-E = TypeVar("E", Brand, Product)
+E = TypeVar("E", Brand, Product, Work)
 
 
 def _with_stored_files(section: str, entry: E, stored: dict[str, Any] | None) -> E:
@@ -299,7 +299,14 @@ class _Plan:
             for p in self.products
         ]
         changes["products"].update(repo.upsert_products(session, products, ids))
+        stored_works = {
+            (owner, title): entry
+            for owner, title, entry in session.execute(
+                select(WorkRow.owner_id, WorkRow.title, WorkRow.entry)
+            )
+        }
         for work in self.works:
+            work = _with_stored_files("works", work, stored_works.get((work.owner, work.title)))
             changes["works"][repo.upsert_work(session, work)] += 1
         for term in self.lexicon:
             changes["lexicon"][repo.upsert_lexicon_term(session, term)] += 1

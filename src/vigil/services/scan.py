@@ -13,7 +13,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -30,7 +30,7 @@ from vigil.pipeline.readers import Format, RawRecord, Rejection, check_inputs, r
 from vigil.pipeline.scoring import Scorer
 from vigil.services.registry import registry_snapshot
 from vigil.settings import ScanConfig
-from vigil.store import listings_repo
+from vigil.store import clusters_repo, listings_repo
 from vigil.store.db import Store, audit
 
 STORE_BATCH = 1_000
@@ -55,6 +55,7 @@ class ScanSummary:
     listings_per_second: float = 0.0
     workers: int = 1
     warnings: list[str] = field(default_factory=list)
+    clusters: int = 0  # copy-paste clusters found and stored
     started_at: str = ""
     finished_at: str = ""
 
@@ -256,12 +257,14 @@ def _second_pass(
     stamp = scanned_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     flagged: list[tuple[dict[str, Any], dict[str, Any]]] = []
     cleared: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    clusters = _Clusters()
     with open(outputs.spill_path, "rb", buffering=WRITE_BUFFER) as spill:
         for line in spill:
             spilled = orjson.loads(line)
             assessment = assessor.second_pass(spilled, stats)
             assessment["scanned_at"] = stamp
             outputs.write("assessments.jsonl", assessment)
+            clusters.add(spilled["listing"], assessment)
             verdicts[assessment["verdict"]] += 1
             is_flagged = assessment["verdict"] != "clear"
             if is_flagged and assessment["brand"]:
@@ -278,8 +281,45 @@ def _second_pass(
     summary.stored += _store_batch(store, summary.scan_id, scanned_at, flagged, cleared)
     if stored is not None:
         stored(summary.stored)
+    if clusters.records:
+        with store.session() as session:
+            clusters_repo.save_clusters(session, summary.scan_id, clusters.finish())
+    summary.clusters = len(clusters.records)
     summary.by_verdict = {v: verdicts.get(v, 0) for v in _VERDICT_ORDER}
     summary.top_brands = brands.most_common(10)
+
+
+class _Clusters:
+    """The copy-paste clusters of a scan, gathered from its assessments' signals, to be stored
+    for the seller-network work (every member, whatever its verdict)."""
+
+    SAMPLE_CHARS = 2000
+
+    def __init__(self) -> None:
+        self.records: dict[str, clusters_repo.ClusterRecord] = {}
+        self.members: dict[str, list[tuple[str, str, str | None]]] = {}
+
+    def add(self, listing: dict[str, Any], assessment: dict[str, Any]) -> None:
+        for signal in assessment["signals"]:
+            if signal["kind"] != "copy_paste_cluster":
+                continue
+            details = signal.get("details", {})
+            key = details["cluster"]
+            if key not in self.records:
+                self.records[key] = clusters_repo.ClusterRecord(
+                    key=key,
+                    listings=int(details["listings"]),
+                    sellers=int(details["sellers"]),
+                    similarity=float(details["similarity"]),
+                    sample=(listing.get("description") or "")[: self.SAMPLE_CHARS],
+                )
+            seller = listing.get("seller") or {}
+            self.members.setdefault(key, []).append(
+                (listing["platform"], listing["listing_id"], seller.get("id"))
+            )
+
+    def finish(self) -> list[clusters_repo.ClusterRecord]:
+        return [replace(record, members=self.members[key]) for key, record in self.records.items()]
 
 
 _VERDICT_ORDER = ("counterfeit_suspected", "infringement_suspected", "needs_review", "clear")

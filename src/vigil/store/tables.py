@@ -276,3 +276,42 @@ class AuditEventRow(Base):
     # ("cli", or the client's address for the web).
     member_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
     source: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class TextClusterRow(Base):
+    """A copy-paste cluster one scan found: near-identical descriptions posted by several
+    sellers. `key` names the cluster within its scan; the newest scan's row is the one shown."""
+
+    __tablename__ = "text_clusters"
+    __table_args__ = (
+        UniqueConstraint("scan_id", "key"),
+        Index("ix_text_clusters_key", "key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id"))
+    key: Mapped[str] = mapped_column(String(16))
+    listings: Mapped[int] = mapped_column(Integer)
+    sellers: Mapped[int] = mapped_column(Integer)
+    similarity: Mapped[float] = mapped_column(Float)
+    # A representative description of the cluster, at most 2,000 characters.
+    sample: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TextClusterMemberRow(Base):
+    """A listing of a copy-paste cluster, by its natural key (it need not be stored itself:
+    only flagged or uploaded listings are), with its seller as the scan saw it."""
+
+    __tablename__ = "text_cluster_members"
+    __table_args__ = (
+        # The clusters a listing belongs to (the seller network reads them as edges).
+        Index("ix_text_cluster_members_listing", "platform", "listing_id"),
+    )
+
+    cluster_pk: Mapped[int] = mapped_column(
+        ForeignKey("text_clusters.id", ondelete="CASCADE"), primary_key=True
+    )
+    platform: Mapped[str] = mapped_column(String(100), primary_key=True)
+    listing_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    seller_id: Mapped[str | None] = mapped_column(String(300), nullable=True)

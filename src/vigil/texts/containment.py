@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from vigil.texts.shingles import Shingled, Shingler
+from vigil.texts.shingles import Shingled, Shingler, normalize, tidy
 
 # Context shown around the copied place in the work, each side (characters).
 EXCERPT_CONTEXT = 150
@@ -114,7 +114,7 @@ class WorkIndex:
         Works with no shingles are left out."""
         sets: list[npt.NDArray[np.uint32]] = []
         for work, text in works:
-            shingled = self.shingler(text)
+            shingled = self.shingler(tidy(normalize(text)), normalized=True)
             if len(shingled) == 0:
                 continue
             self.works.append(work)

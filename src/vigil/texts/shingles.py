@@ -1,11 +1,10 @@
 """Normalising and shingling text, for containment search and near-duplicate clusters.
 
-A text is normalised once: NFKC with case folding (ICU), traditional Chinese folded into
-simplified (OpenCC, length-preserving), runs of spaces made one and runs of blank lines one
-line break. It is then cut into tokens: each Han, kana or Hangul character is a token of its
-own, and each run of other letters and digits (a Latin word, a model number) is one token;
-punctuation and spaces are not tokens, so that changed punctuation does not change the
-shingles.
+A text is normalised once: NFKC with case folding (ICU) and traditional Chinese folded into
+simplified (OpenCC, length-preserving). It is then cut into tokens: each Han, kana or Hangul
+character is a token of its own, and each run of other letters and digits (a Latin word, a
+model number) is one token; punctuation and spaces are not tokens, so that changed punctuation
+does not change the shingles.
 
 A shingle is a window of tokens starting at each token: `cjk` tokens long when it starts on a
 Han/kana/Hangul character, `words` tokens long otherwise — character n-grams for Chinese and
@@ -16,7 +15,8 @@ them (about 1 in 4·10⁹ per pair) is noise, and 32 bits halve the index.
 
 Texts are also cut into clauses at sentence and clause punctuation and line breaks; the
 boilerplate filter works on clauses (包邮, 七天无理由退换 are whole clauses), and each shingle
-belongs to the clause its first token is in.
+belongs to the clause its first token is in. Clauses are cheap to find, shingles less so: a
+scan takes the clauses of every description and shingles only those long enough to matter.
 """
 
 from __future__ import annotations
@@ -29,10 +29,14 @@ from functools import cache
 import icu
 import numpy as np
 import numpy.typing as npt
+import xxhash
 
 from vigil.detectors.brand.normalize import Simplifier
 
 _NFKC_CASEFOLD = icu.Normalizer2.getNFKCCasefoldInstance()
+# Where a clause ends: each of these characters, and a full stop before a space or the end.
+_CLAUSE_BREAK = re.compile(r"[。！？；，、：!?;:,\n|•·…]|\.(?=[ \n]|$)")
+_NOT_TOKEN = re.compile(r"[\W_]+")
 _LINE_BREAKS = re.compile(r"\s*\n\s*")
 _SPACES = re.compile(r"[^\S\n]+")
 
@@ -42,13 +46,13 @@ WORD_WINDOW = 3
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd, so invertible mod 2⁶⁴
 _INVERSE = np.uint64(pow(0x9E3779B97F4A7C15, -1, 1 << 64))
+_MIX = np.uint64(0xFF51AFD7ED558CCD)
+_SHIFT32 = np.uint64(32)
 _WORD_BIT = np.uint64(1 << 63)  # keeps every word's id apart from every character's code point
 
-_OTHER, _WORD, _CJK, _BREAK = 0, 1, 2, 3
+_OTHER, _WORD, _CJK = 0, 1, 2
 _CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
                (0xAC00, 0xD7AF))  # fmt: skip
-# Characters that end a clause (a full stop ends one only before a space or a line's end).
-_BREAKS = "。！？；，、：!?;:,\n|•·…"
 _EMPTY32 = np.zeros(0, dtype=np.int32)
 
 
@@ -58,15 +62,52 @@ def _simplifier() -> Simplifier:
 
 
 def normalize(text: str) -> str:
-    """The text as compared: NFKC, case folded, simplified Chinese, single spaces."""
+    """The text as compared: NFKC, case folded, simplified Chinese. (Spacing is left as it is:
+    spaces are not tokens, and a scan normalises every description.)"""
     folded = _NFKC_CASEFOLD.normalize(text)
-    simplified = _simplifier().simplify(folded)
-    return _SPACES.sub(" ", _LINE_BREAKS.sub("\n", simplified)).strip()
+    return _simplifier().simplify(folded).strip()
+
+
+def tidy(text: str) -> str:
+    """Runs of spaces made one and blank lines dropped: for texts that are shown (a work's
+    excerpt), once per text; the shingles do not change."""
+    return _SPACES.sub(" ", _LINE_BREAKS.sub("\n", text)).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Clauses:
+    """A text's clauses that have letters, digits or Han characters: where each begins, and
+    its hash and length counting those only."""
+
+    starts: npt.NDArray[np.intp]
+    hashes: npt.NDArray[np.uint64]
+    lengths: npt.NDArray[np.int32]
+
+
+def clauses(norm: str) -> Clauses:
+    """The clauses of a normalised text. Cheaper than shingling: a scan takes the clauses of
+    every description (for the boilerplate it learns) but shingles only the long ones."""
+    starts: list[int] = []
+    hashes: list[int] = []
+    lengths: list[int] = []
+    at = 0
+    for piece in _CLAUSE_BREAK.split(norm):
+        content = _NOT_TOKEN.sub("", piece)
+        if content:
+            starts.append(at)
+            hashes.append(xxhash.xxh64_intdigest(content.encode()))
+            lengths.append(len(content))
+        at += len(piece) + 1  # every break is one character
+    return Clauses(
+        np.array(starts, dtype=np.intp),
+        np.array(hashes, dtype=np.uint64),
+        np.array(lengths, dtype=np.int32),
+    )
 
 
 @cache
 def _classes() -> npt.NDArray[np.uint8]:
-    """Each code point's class: other, word character, CJK character or clause break.
+    """Each code point's class: other, word character or CJK character.
 
     Built once per process (a fraction of a second); tokenising is then a table look-up over
     the text's code points instead of a Python loop over its tokens."""
@@ -77,8 +118,6 @@ def _classes() -> npt.NDArray[np.uint8]:
             table[code] = _WORD
     for low, high in _CJK_RANGES:
         table[low : high + 1] = _CJK
-    for char in _BREAKS:
-        table[ord(char)] = _BREAK
     return table
 
 
@@ -89,8 +128,9 @@ class Shingled:
     `hashes[i]` is shingle i, starting at token `positions[i]`, `windows[i]` tokens long, in
     clause `clauses[i]` (the last tokens start no shingle of their own);
     `token_clauses[t]` is the clause of token t; `clause_hashes[c]` identifies clause c by its
-    tokens (so "包邮！" and "包邮" are one clause) and `clause_lengths[c]` is its length in
-    token characters. `starts`/`ends` are each token's characters in `text`."""
+    letters, digits and Han characters (so "包邮！" and "包邮" are one clause) and
+    `clause_lengths[c]` is how many it has (see `clauses`). `starts`/`ends` are each token's
+    characters in `text`."""
 
     text: str
     hashes: npt.NDArray[np.uint32]
@@ -120,8 +160,7 @@ class _Powers:
     """Powers of the multiplier and of its inverse mod 2⁶⁴, grown as longer texts come.
 
     With them the hash of any run `[a, b)` of a sequence is `(P[b] - P[a]) · M^(b-1)`, where
-    `P` is the prefix sum of `x[i] · M⁻ⁱ`: every word's and every clause's hash in a few
-    vectorised operations."""
+    `P` is the prefix sum of `x[i] · M⁻ⁱ`: every word's hash in a few vectorised operations."""
 
     def __init__(self) -> None:
         self.up = np.ones(1, dtype=np.uint64)
@@ -178,9 +217,10 @@ class Shingler:
         count = starts.size
         if count == 0:
             empty: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
+            cut = clauses(norm)
             return Shingled(
                 norm, np.zeros(0, dtype=np.uint32), _EMPTY32, empty, _EMPTY32, _EMPTY32,
-                np.zeros(0, dtype=np.uint64), _EMPTY32, empty, empty,
+                cut.hashes, cut.lengths, empty, empty,
             )  # fmt: skip
         ends = starts + 1
         token_cjk = cjk[starts]
@@ -190,20 +230,9 @@ class Shingler:
             ends[is_word] = np.flatnonzero(word & ~np.concatenate((word[1:], [False]))) + 1
             hashed = _POWERS.runs(codes.astype(np.uint64), starts[is_word], ends[is_word])
             ids[is_word] = hashed | _WORD_BIT
-        # Clause numbers: how many breaks come before each token, renumbered 0, 1, 2...
-        stops = classes == _BREAK
-        dots = codes == ord(".")
-        if dots.any():
-            follows = codes[1:]
-            stops[:-1] |= dots[:-1] & ((follows == 0x20) | (follows == 0x0A))
-            stops[-1] |= dots[-1]
-        raw = np.cumsum(stops)[starts]
-        change = np.concatenate(([False], raw[1:] != raw[:-1]))
-        clauses = np.cumsum(change).astype(np.int32)
-        firsts = np.flatnonzero(np.concatenate(([True], change[1:])))
-        bounds = np.append(firsts, count)
-        clause_hashes = _fold64(_POWERS.runs(ids, bounds[:-1], bounds[1:]))
-        clause_lengths = np.add.reduceat(ends - starts, firsts).astype(np.int32)
+        cut = clauses(norm)
+        # A token belongs to the last clause starting at or before it.
+        token_clauses = np.searchsorted(cut.starts, starts, side="right").astype(np.int32) - 1
         by_cjk, by_words = _windowed(ids, self.cjk, self.words)
         hashes = np.where(token_cjk, by_cjk, by_words)
         windows = np.where(token_cjk, self.cjk, self.words)
@@ -218,10 +247,10 @@ class Shingler:
             _fold32(hashes[whole]),
             windows[whole].astype(np.int32),
             np.flatnonzero(whole),
-            clauses[whole],
-            clauses,
-            clause_hashes,
-            clause_lengths,
+            token_clauses[whole],
+            token_clauses,
+            cut.hashes,
+            cut.lengths,
             starts,
             ends,
         )
@@ -243,16 +272,7 @@ def _windowed(tokens: npt.NDArray[np.uint64], *windows: int) -> list[npt.NDArray
     return [found[w] for w in windows]
 
 
-def _fold64(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    """Polynomial hashes mixed by MurmurHash3's 64-bit finaliser (an avalanching bijection)."""
-    h = hashes ^ (hashes >> np.uint64(33))
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    h ^= h >> np.uint64(33)
-    return h
-
-
 def _fold32(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint32]:
-    """Window hashes mixed and cut to their upper 32 bits."""
-    return (_fold64(hashes) >> np.uint64(32)).astype(np.uint32)
+    """Window hashes cut to 32 bits: the upper half of one more multiplication, which mixes
+    every token of the window into them (multiplicative hashing)."""
+    return ((hashes * _MIX) >> _SHIFT32).astype(np.uint32)

@@ -1,5 +1,5 @@
 """Annotated dependencies handlers declare: the store, the settings, the scan runner, where
-images are kept."""
+images and works' files are kept."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from vigil.services.media import MediaPlaces
+from vigil.services.registry_works import WorkPlaces
 from vigil.settings import Settings
 from vigil.store.db import Store
 
@@ -35,6 +36,16 @@ def get_media(request: Request) -> MediaPlaces:
     return places
 
 
+def get_work_places(request: Request) -> WorkPlaces:
+    """Where the installation keeps works' files, read from its scan configuration once."""
+    places: WorkPlaces | None = getattr(request.app.state, "work_places", None)
+    if places is None:
+        places = WorkPlaces.for_home(get_settings(request).home)
+        request.app.state.work_places = places
+    return places
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 MediaDep = Annotated[MediaPlaces, Depends(get_media)]
+WorkPlacesDep = Annotated[WorkPlaces, Depends(get_work_places)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

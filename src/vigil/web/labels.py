@@ -43,6 +43,7 @@ LABELS: dict[str, dict[str, str]] = {
         "price": _("Price"),
         "seller": _("Seller"),
         "images": _("Images"),
+        "texts": _("Texts"),
     },
     "signal": {
         "brand_mention": _("Brand named"),
@@ -58,7 +59,11 @@ LABELS: dict[str, dict[str, str]] = {
         "known_counterfeit_image": _("Photo from a counterfeit case"),
         "copyrighted_image": _("Copyrighted image"),
         "logo_match": _("Registered logo in a photo"),
+        "copyrighted_text": _("Text copied from a registered work"),
+        "copy_paste_cluster": _("Copy-paste cluster"),
     },
+    # How a work's file is read (vigil.texts.works.WorkText.kind).
+    "text_format": {"text": _("Plain text"), "markdown": _("Markdown"), "html": _("HTML")},
     # How a listing photo is turned, flipped or cropped from the registry photo it matched,
     # as the images signal records it (vigil.images.pdq.DIHEDRAL and the detector's alignment).
     "transform": {

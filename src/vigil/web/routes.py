@@ -8,18 +8,22 @@ from vigil.web.api import (
     accounts,
     assessments,
     audit,
+    clusters,
     dashboard,
     listings,
     registry,
     registry_images,
+    registry_works,
     scans,
 )
 from vigil.web.pages import admin, auth, review
 from vigil.web.pages import audit as audit_page
+from vigil.web.pages import clusters as clusters_page
 from vigil.web.pages import dashboard as dashboard_page
 from vigil.web.pages import keys as keys_page
 from vigil.web.pages import registry as registry_page
 from vigil.web.pages import registry_images as registry_images_page
+from vigil.web.pages import registry_works as registry_works_page
 from vigil.web.pages import scans as scans_page
 
 api_router = APIRouter(prefix="/api/v1")
@@ -27,9 +31,11 @@ api_router.include_router(accounts.router, tags=["members, users and keys"])
 api_router.include_router(audit.router, tags=["audit"])
 api_router.include_router(registry.router, tags=["registry"])
 api_router.include_router(registry_images.router, tags=["registry"])
+api_router.include_router(registry_works.router, tags=["registry"])
 api_router.include_router(listings.router, tags=["listings"])
 api_router.include_router(scans.router, tags=["scans"])
 api_router.include_router(assessments.router, tags=["assessments"])
+api_router.include_router(clusters.router, tags=["assessments"])
 api_router.include_router(dashboard.router, tags=["dashboard"])
 
 pages_router = APIRouter(include_in_schema=False)
@@ -37,8 +43,10 @@ for module in (
     auth,
     dashboard_page,
     review,
+    clusters_page,
     registry_page,
     registry_images_page,
+    registry_works_page,
     scans_page,
     admin,
     keys_page,

@@ -30,9 +30,11 @@ from vigil.services.assessments import (
     MemberNotFound,
     Sort,
 )
+from vigil.services.assessments.copied_text import cluster_links, copied_passages
 from vigil.services.assessments.count import Tally, count_assessments
 from vigil.services.assessments.highlights import Segment, segments
 from vigil.services.media import MediaPlaces, listing_image
+from vigil.services.registry_works import work_ids
 from vigil.services.tenancy import visible_brands
 from vigil.store.tables import BrandRow, MemberRow
 from vigil.web.deps import MediaDep, StoreDep
@@ -331,6 +333,8 @@ def listing_page(
     can_review = _can_review(actor)
     members = _members_to_share_with(store, actor) if can_review else []
     shared = request.query_params.get("shared")
+    passages = copied_passages(listing.signals)
+    owners = [p.owner for p in passages if p.owner]
     context = {
         "detail": detail,
         "listing": listing,
@@ -344,7 +348,11 @@ def listing_page(
         "observed": _observed(listing.observed_at),
         "can_review": can_review,
         "members": members,
-        "member_names": _member_names(store, [row.member_id for row in detail.access]),
+        "member_names": _member_names(store, [row.member_id for row in detail.access] + owners),
+        "passages": passages,
+        "clusters": cluster_links(listing.signals),
+        # Works the visitor may open: its own (all of them for the operator).
+        "work_links": work_ids(store, actor, [(p.owner, p.work) for p in passages]),
         "flash": _flash(request),
         # Named as the share form listed it; anything else as given.
         "shared": next((m.name for m in members if m.id == shared), shared),
