@@ -173,8 +173,9 @@ class WorkIndex:
         per_clause = np.bincount(clauses, minlength=n_clauses)
         matched = np.bincount(clauses, weights=inside, minlength=n_clauses).astype(np.int64)
         covered = _covered_tokens(inside, shingled)
-        lengths = shingled.ends - shingled.starts
-        copied = np.bincount(shingled.token_clauses, weights=lengths * covered, minlength=n_clauses)
+        copied = np.bincount(
+            shingled.token_clauses, weights=shingled.token_lengths * covered, minlength=n_clauses
+        )
         first, last = _longest_run(inside, shingled.windows)
         passage = ""
         passage_clauses: list[int] = []
@@ -235,7 +236,7 @@ class WorkIndex:
 
 def _covered_tokens(inside: npt.NDArray[np.bool_], shingled: Shingled) -> npt.NDArray[np.bool_]:
     """Which tokens fall under at least one matched shingle."""
-    count = shingled.starts.size
+    count = shingled.token_lengths.size
     delta = np.zeros(count + 1, dtype=np.int32)
     starts = shingled.positions[inside]
     np.add.at(delta, starts, 1)

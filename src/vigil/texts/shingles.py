@@ -22,7 +22,6 @@ scan takes the clauses of every description and shingles only those long enough 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -36,23 +35,23 @@ from vigil.detectors.brand.normalize import Simplifier
 _NFKC_CASEFOLD = icu.Normalizer2.getNFKCCasefoldInstance()
 # Where a clause ends: each of these characters, and a full stop before a space or the end.
 _CLAUSE_BREAK = re.compile(r"[。！？；，、：!?;:,\n|•·…]|\.(?=[ \n]|$)")
-_NOT_TOKEN = re.compile(r"[\W_]+")
 _LINE_BREAKS = re.compile(r"\s*\n\s*")
 _SPACES = re.compile(r"[^\S\n]+")
+# Han (with extension A and the compatibility forms), kana and Hangul: a character is a token.
+_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+               (0xAC00, 0xD7AF))  # fmt: skip
+_CJK_CLASS = "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES)
+_TOKEN = re.compile(f"[{_CJK_CLASS}]|[^\\W_{_CJK_CLASS}]+")
+_CJK_CHARS = frozenset(chr(c) for low, high in _CJK_RANGES for c in range(low, high + 1))
 
 # Shingle windows (tokens) chosen by measurement; see the module docstring.
 CJK_WINDOW = 5
 WORD_WINDOW = 3
 
-_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd, so invertible mod 2⁶⁴
-_INVERSE = np.uint64(pow(0x9E3779B97F4A7C15, -1, 1 << 64))
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it loses nothing mod 2⁶⁴
 _MIX = np.uint64(0xFF51AFD7ED558CCD)
 _SHIFT32 = np.uint64(32)
-_WORD_BIT = np.uint64(1 << 63)  # keeps every word's id apart from every character's code point
-
-_OTHER, _WORD, _CJK = 0, 1, 2
-_CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
-               (0xAC00, 0xD7AF))  # fmt: skip
+_WORD_BIT = 1 << 63  # keeps every word's id apart from every character's code point
 _EMPTY32 = np.zeros(0, dtype=np.int32)
 
 
@@ -92,7 +91,7 @@ def clauses(norm: str) -> Clauses:
     lengths: list[int] = []
     at = 0
     for piece in _CLAUSE_BREAK.split(norm):
-        content = _NOT_TOKEN.sub("", piece)
+        content = "".join(_TOKEN.findall(piece))
         if content:
             starts.append(at)
             hashes.append(xxhash.xxh64_intdigest(content.encode()))
@@ -105,32 +104,15 @@ def clauses(norm: str) -> Clauses:
     )
 
 
-@cache
-def _classes() -> npt.NDArray[np.uint8]:
-    """Each code point's class: other, word character or CJK character.
-
-    Built once per process (a fraction of a second); tokenising is then a table look-up over
-    the text's code points instead of a Python loop over its tokens."""
-    table = np.zeros(0x110000, dtype=np.uint8)
-    for code in range(0x110000):
-        char = chr(code)
-        if char.isalnum() or unicodedata.category(char) in ("Mn", "Mc"):
-            table[code] = _WORD
-    for low, high in _CJK_RANGES:
-        table[low : high + 1] = _CJK
-    return table
-
-
 @dataclass(slots=True)
 class Shingled:
     """A normalised text cut into shingles.
 
     `hashes[i]` is shingle i, starting at token `positions[i]`, `windows[i]` tokens long, in
-    clause `clauses[i]` (the last tokens start no shingle of their own);
-    `token_clauses[t]` is the clause of token t; `clause_hashes[c]` identifies clause c by its
-    letters, digits and Han characters (so "包邮！" and "包邮" are one clause) and
-    `clause_lengths[c]` is how many it has (see `clauses`). `starts`/`ends` are each token's
-    characters in `text`."""
+    clause `clauses[i]` (the last tokens start no shingle of their own). Per token:
+    `token_clauses[t]` is its clause and `token_lengths[t]` its length. `clause_hashes[c]`
+    identifies clause c by its letters, digits and Han characters (so "包邮！" and "包邮" are
+    one clause) and `clause_lengths[c]` is how many it has (see `clauses`)."""
 
     text: str
     hashes: npt.NDArray[np.uint32]
@@ -138,68 +120,35 @@ class Shingled:
     positions: npt.NDArray[np.intp]
     clauses: npt.NDArray[np.int32]
     token_clauses: npt.NDArray[np.int32]
+    token_lengths: npt.NDArray[np.int32]
     clause_hashes: npt.NDArray[np.uint64]
     clause_lengths: npt.NDArray[np.int32]
-    starts: npt.NDArray[np.intp]
-    ends: npt.NDArray[np.intp]
+    _bounds: tuple[list[int], list[int]] | None = None
 
     def __len__(self) -> int:
         return int(self.hashes.size)
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         """The characters of `text` covered by shingles `first` to `last` (inclusive)."""
+        if self._bounds is None:  # found only when asked: few texts are ever shown
+            found = list(_TOKEN.finditer(self.text))
+            self._bounds = ([m.start() for m in found], [m.end() for m in found])
+        starts, ends = self._bounds
         end_token = int(self.positions[last]) + int(self.windows[last]) - 1
-        return int(self.starts[self.positions[first]]), int(self.ends[end_token])
+        return starts[int(self.positions[first])], ends[end_token]
 
     def unique(self) -> npt.NDArray[np.uint32]:
         """The distinct shingle hashes, sorted."""
         return np.unique(self.hashes)
 
 
-class _Powers:
-    """Powers of the multiplier and of its inverse mod 2⁶⁴, grown as longer texts come.
-
-    With them the hash of any run `[a, b)` of a sequence is `(P[b] - P[a]) · M^(b-1)`, where
-    `P` is the prefix sum of `x[i] · M⁻ⁱ`: every word's hash in a few vectorised operations."""
-
-    def __init__(self) -> None:
-        self.up = np.ones(1, dtype=np.uint64)
-        self.down = np.ones(1, dtype=np.uint64)
-
-    def ensure(self, size: int) -> None:
-        if self.up.size > size:
-            return
-        size = max(size + 1, 2 * self.up.size, 4096)
-        with np.errstate(over="ignore"):
-            up = np.cumprod(np.full(size - 1, _MULTIPLIER, dtype=np.uint64), dtype=np.uint64)
-            down = np.cumprod(np.full(size - 1, _INVERSE, dtype=np.uint64), dtype=np.uint64)
-        one = np.ones(1, dtype=np.uint64)
-        self.up = np.concatenate((one, up))  # index i holds the i-th power
-        self.down = np.concatenate((one, down))
-
-    def runs(
-        self,
-        values: npt.NDArray[np.uint64],
-        starts: npt.NDArray[np.intp],
-        ends: npt.NDArray[np.intp],
-    ) -> npt.NDArray[np.uint64]:
-        """The polynomial hash of each run `values[starts[i]:ends[i]]`."""
-        self.ensure(values.size)
-        prefix = np.zeros(values.size + 1, dtype=np.uint64)
-        np.cumsum(values * self.down[: values.size], dtype=np.uint64, out=prefix[1:])
-        hashed: npt.NDArray[np.uint64] = (prefix[ends] - prefix[starts]) * self.up[ends - 1]
-        return hashed
-
-
-_POWERS = _Powers()
-
-
 class Shingler:
     """Cuts normalised text into hashed shingles (see the module docstring).
 
-    Tokenising is vectorised over the text's code points (a class table, run boundaries and
-    prefix hashes in numpy): a regular expression with a Python loop over the tokens costs four
-    times as much, and a scan shingles every listing's description."""
+    Tokens come from one regular expression per clause and are hashed in a Python loop (a
+    character's code point, or xxHash of a word); the windows are then hashed in numpy. A
+    version vectorised over the text's code points measured twice as slow on descriptions of
+    100–300 characters, its many small numpy calls costing more than the loop."""
 
     def __init__(self, cjk: int = CJK_WINDOW, words: int = WORD_WINDOW) -> None:
         if cjk < 1 or words < 1:
@@ -209,50 +158,62 @@ class Shingler:
 
     def __call__(self, text: str, *, normalized: bool = False) -> Shingled:
         norm = text if normalized else normalize(text)
-        codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
-        classes = _classes()[codes]
-        cjk = classes == _CJK
-        word = classes == _WORD
-        starts = np.flatnonzero(cjk | (word & ~np.concatenate(([False], word[:-1]))))
-        count = starts.size
+        tokens: list[str] = []
+        clause_of: list[int] = []
+        hashes: list[int] = []
+        lengths: list[int] = []
+        for piece in _CLAUSE_BREAK.split(norm):
+            found = _TOKEN.findall(piece)
+            if not found:
+                continue
+            clause_of.extend([len(hashes)] * len(found))
+            tokens.extend(found)
+            content = "".join(found)
+            hashes.append(xxhash.xxh64_intdigest(content.encode()))
+            lengths.append(len(content))
+        count = len(tokens)
+        clause_hashes = np.array(hashes, dtype=np.uint64)
+        clause_lengths = np.array(lengths, dtype=np.int32)
         if count == 0:
             empty: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
-            cut = clauses(norm)
             return Shingled(
                 norm, np.zeros(0, dtype=np.uint32), _EMPTY32, empty, _EMPTY32, _EMPTY32,
-                cut.hashes, cut.lengths, empty, empty,
+                _EMPTY32, clause_hashes, clause_lengths,
             )  # fmt: skip
-        ends = starts + 1
-        token_cjk = cjk[starts]
-        is_word = ~token_cjk
-        ids = codes[starts].astype(np.uint64)
-        if is_word.any():
-            ends[is_word] = np.flatnonzero(word & ~np.concatenate((word[1:], [False]))) + 1
-            hashed = _POWERS.runs(codes.astype(np.uint64), starts[is_word], ends[is_word])
-            ids[is_word] = hashed | _WORD_BIT
-        cut = clauses(norm)
-        # A token belongs to the last clause starting at or before it.
-        token_clauses = np.searchsorted(cut.starts, starts, side="right").astype(np.int32) - 1
-        by_cjk, by_words = _windowed(ids, self.cjk, self.words)
-        hashes = np.where(token_cjk, by_cjk, by_words)
-        windows = np.where(token_cjk, self.cjk, self.words)
+        cjk = [t in _CJK_CHARS for t in tokens]
+        ids = np.array(
+            [
+                ord(t) if is_cjk else _WORD_BIT | xxhash.xxh64_intdigest(t.encode()) >> 1
+                for t, is_cjk in zip(tokens, cjk, strict=True)
+            ],
+            dtype=np.uint64,
+        )
+        token_cjk = np.array(cjk, dtype=bool)
+        if token_cjk.all() or not token_cjk.any():
+            window = self.cjk if token_cjk[0] else self.words
+            (hashed,) = _windowed(ids, window)
+            windows = np.full(count, window, dtype=np.int32)
+        else:
+            by_cjk, by_words = _windowed(ids, self.cjk, self.words)
+            hashed = np.where(token_cjk, by_cjk, by_words)
+            windows = np.where(token_cjk, self.cjk, self.words).astype(np.int32)
         # Only whole windows are shingles (a window cut short by the end of a copy would not
         # be in the work); a text shorter than every window is one shingle of all its tokens.
         whole = np.arange(count) + windows <= count
         if not whole.any():
             whole[0] = True
             windows[0] = count
+        token_clauses = np.array(clause_of, dtype=np.int32)
         return Shingled(
             norm,
-            _fold32(hashes[whole]),
-            windows[whole].astype(np.int32),
+            _fold32(hashed[whole]),
+            windows[whole],
             np.flatnonzero(whole),
             token_clauses[whole],
             token_clauses,
-            cut.hashes,
-            cut.lengths,
-            starts,
-            ends,
+            np.array([len(t) for t in tokens], dtype=np.int32),
+            clause_hashes,
+            clause_lengths,
         )
 
 
