@@ -170,11 +170,19 @@ def test_english_and_traditional_copies_are_found(matcher: TextMatcher) -> None:
     assert found["zh-hant"][0].details["containment"] == 1.0
 
 
-def test_a_short_copy_weighs_less_than_a_long_one(matcher: TextMatcher) -> None:
-    short = COPIED_ZH[:70]  # about 60 characters of letters, digits and Han
-    found = two_passes(matcher, [listing(short, "short"), listing(COPIED_ZH, "long")])
+def test_a_short_copy_weighs_less_than_a_long_one_and_a_shorter_one_nothing(
+    matcher: TextMatcher,
+) -> None:
+    short = COPIED_ZH[:100]  # 88 letters, digits and Han characters
+    shorter = COPIED_ZH[:80]  # 71
+    found = two_passes(
+        matcher,
+        [listing(short, "short"), listing(shorter, "shorter"), listing(COPIED_ZH, "long")],
+    )
     assert kinds(found["short"]) == ["copyrighted_text"]
+    assert 80 <= found["short"][0].details["copied_chars"] <= 88
     assert found["short"][0].weight < found["long"][0].weight
+    assert found["shorter"] == []
 
 
 def test_boilerplate_shared_with_a_work_is_not_a_copy(matcher: TextMatcher) -> None:
@@ -195,6 +203,56 @@ def test_boilerplate_learned_from_the_scan_is_not_a_copy(config: ScanConfig) -> 
     # Alone in a small scan, the same description is a (short) copy.
     alone = two_passes(matcher, [listing(f"{own[0]}。{spec}。{spec}", "x")])["x"]
     assert alone == [] or alone[0].details["copied_chars"] < 60
+
+
+RETURNS = (
+    "We accept returns within thirty days of delivery, and the buyer pays for return shipping "
+    "unless the item arrived damaged or differs from its description."
+)
+
+
+def test_lines_that_two_owners_works_share_are_boilerplate(config: ScanConfig) -> None:
+    folder = work_folder()
+    (folder / "returns-a.txt").write_text(f"Our first care guide.\n{RETURNS}", encoding="utf-8")
+    (folder / "returns-b.txt").write_text(f"{RETURNS}\nAnother brand's terms.", encoding="utf-8")
+    alone = TextDetector().compile(
+        make_registry(
+            [{"owner": "gucci", "title": "terms", "kind": "text",
+              "files": [str(folder / "returns-a.txt")]}]
+        ),
+        config,
+    )  # fmt: skip
+    shared = TextDetector().compile(
+        make_registry(
+            [
+                {"owner": "gucci", "title": "terms", "kind": "text",
+                 "files": [str(folder / "returns-a.txt")]},
+                {"owner": "xiaomi", "title": "terms", "kind": "text",
+                 "files": [str(folder / "returns-b.txt")]},
+            ]
+        ),
+        config,
+    )  # fmt: skip
+    item = listing(RETURNS, "1", seller="shop")
+    assert kinds(two_passes(alone, [item])["1"]) == ["copyrighted_text"]
+    assert two_passes(shared, [item])["1"] == []
+
+
+def test_a_size_chart_shared_with_a_work_is_not_a_copy(config: ScanConfig) -> None:
+    chart = "".join(
+        f"{size}码：身高{150 + 5 * n}-{160 + 5 * n}，体重{45 + 5 * n}kg，胸围{96 + 4 * n}，衣长{64 + 2 * n}\n"
+        for n, size in enumerate(["S", "M", "L", "XL", "XXL", "XXXL"])
+    )
+    folder = work_folder()
+    (folder / "hoodie.txt").write_text(f"卫衣采用加厚纯棉面料，柔软亲肤。\n{chart}", "utf-8")
+    matcher = TextDetector().compile(
+        make_registry(
+            [{"owner": "gucci", "title": "hoodie", "kind": "text",
+              "files": [str(folder / "hoodie.txt")]}]
+        ),
+        config,
+    )  # fmt: skip
+    assert two_passes(matcher, [listing(chart, "chart")])["chart"] == []
 
 
 def test_authorized_shops_of_the_owner_are_not_reported(matcher: TextMatcher) -> None:

@@ -63,6 +63,8 @@ def test_registry_is_valid_with_a_real_world_catalogue(sample: SampleSummary) ->
     assert (sample.brands, sample.products) == (len(registry.brands), len(registry.products))
     # The file says exactly what the catalogue registers (its flow lines are hand-written).
     written = yaml.safe_load(sample.registry.read_text(encoding="utf-8"))
+    works = written.pop("works")  # the sample's works: tests/services/test_sample_texts.py
+    assert {w["kind"] for w in works} == {"text"}
     assert written == build_catalog().registry_data()
 
 

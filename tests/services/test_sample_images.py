@@ -123,7 +123,8 @@ def test_the_same_arguments_draw_the_same_bytes(tmp_path: Path, sample: SampleSu
 
 
 def test_without_images_the_sample_is_the_one_written_before_images(tmp_path: Path) -> None:
-    summary = write_sample(tmp_path, listings=300, seed=3, images=False)
+    # Without works too: the sample's works came after its images.
+    summary = write_sample(tmp_path, listings=300, seed=3, images=False, works=False)
     written = {path.name for path in tmp_path.iterdir()}
     assert written == set(WITHOUT_IMAGES)
     assert digests(tmp_path) == WITHOUT_IMAGES
@@ -133,6 +134,7 @@ def test_without_images_the_sample_is_the_one_written_before_images(tmp_path: Pa
 def test_images_change_no_words_but_those_of_counterfeits_that_hide_their_brand(
     tmp_path: Path, listings: list[tuple[Row, Row, list[Row]]]
 ) -> None:
+    # (Works are the same with and without images, so they change nothing here.)
     plain = read_jsonl(write_sample(tmp_path, **SMALL, images=False).listings_path)
     hidden = 0
     for (record, truth, rows), before in zip(listings, plain, strict=True):

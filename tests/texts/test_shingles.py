@@ -96,3 +96,26 @@ def test_clauses_alone_are_those_the_shingler_finds(shingler: Shingler) -> None:
     assert cut.lengths.tolist() == [4, 7, 12, 12]
     assert [text[s : s + 2] for s in cut.starts.tolist()] == ["全国", "七天", " f", " 3"]
     assert shingled.token_clauses.tolist() == [0] * 4 + [1] * 7 + [2, 2, 3, 3, 3]
+
+
+def test_size_chart_rows_and_spec_fragments_are_not_prose() -> None:
+    chart = normalize(
+        "尺码参考（单位：cm，手工平铺测量）：\nS码：身高155-165，胸围100，衣长64\n"
+        "xs: chest 36-38, waist 29-31\n本店赠送运费险，退换无忧。"
+    )
+    cut = clauses(chart)
+    assert [p > 0 for p in cut.prose.tolist()] == [
+        True,  # 尺码参考(单位
+        False,  # cm
+        True,  # 手工平铺测量
+        False,
+        False,
+        False,
+        False,  # s码 身高155165 胸围100 衣长64
+        False,
+        False,
+        False,  # xs, chest 3638, waist 2931
+        True,
+        True,  # 本店赠送运费险 退换无忧
+    ]
+    assert cut.prose.tolist()[0] == cut.lengths.tolist()[0] == len("尺码参考单位")

@@ -1,4 +1,4 @@
-"""`vigil evaluate ASSESSMENTS --truth TRUTH [--images IMAGE_TRUTH] [--json]`."""
+"""`vigil evaluate ASSESSMENTS --truth TRUTH [--images IMAGE_TRUTH] [--texts TEXT_TRUTH]`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from vigil.cli.common import HomeOption, console, reported
 from vigil.domain.assessment import Verdict
 from vigil.services.evaluate import Evaluation, evaluate
 from vigil.services.evaluate_images import evaluate_images
+from vigil.services.evaluate_texts import evaluate_texts
 
 
 def command(
@@ -21,23 +22,77 @@ def command(
         Path | None,
         typer.Option(help="image_truth.jsonl of a sample: also score the image signals."),
     ] = None,
+    texts: Annotated[
+        Path | None,
+        typer.Option(help="text_truth.jsonl of a sample: also score the text signals."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     home: HomeOption = None,
 ) -> None:
     """Precision, recall and F1 per verdict, a confusion matrix and a precision-recall curve;
-    with --images, recall of the image signals, false photo matches and logo precision."""
+    with --images, recall of the image signals, false photo matches and logo precision; with
+    --texts, precision and recall of copied-text signals and recovery of copy-paste rings."""
     with reported():
         result = evaluate(assessments, truth)
         figures = evaluate_images(assessments, images, truth) if images else None
+        text_figures = evaluate_texts(assessments, texts, truth) if texts else None
     if as_json:
         data = result.as_json()
         if figures is not None:
             data["images"] = figures
+        if text_figures is not None:
+            data["texts"] = text_figures
         console.print_json(data=data)
         return
     print_evaluation(result)
     if figures is not None:
         print_image_evaluation(figures)
+    if text_figures is not None:
+        print_text_evaluation(text_figures)
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def print_text_evaluation(figures: dict[str, Any]) -> None:
+    copies = figures["copyrighted_text"]
+    table = Table(title="copied text (copyrighted_text)", show_edge=False)
+    table.add_column("copies")
+    for column in ("total", "found", "recall"):
+        table.add_column(column, justify="right")
+    for group, count in copies["groups"].items():
+        table.add_row(
+            group.replace(":", ": "),
+            f"{count['total']:,}",
+            f"{count['found']:,}",
+            _figure(count["recall"]),
+        )
+    console.print(table)
+    console.print(
+        f"precision: {_figure(copies['precision'])} over {copies['signals']:,} signals "
+        f"({copies['wrong_work']:,} naming the wrong work); headline precision: "
+        f"{_figure(copies['headline_precision'])}"
+    )
+    flags = copies["false_flags"]
+    console.print(
+        "false flags: "
+        + "; ".join(
+            f"{flags[kind]['flagged']:,} of {flags[kind]['total']:,} {label}"
+            for kind, label in (
+                ("boilerplate_only", "boilerplate-only listings"),
+                ("authorized", "official shops' copies"),
+                ("no_copy", "listings that copy nothing"),
+            )
+        )
+    )
+    rings = figures["clusters"]
+    console.print(
+        f"clusters: pairwise precision {_figure(rings['pairwise_precision'])}, recall "
+        f"{_figure(rings['pairwise_recall'])} ({rings['clusters']:,} clusters of "
+        f"{rings['listings_clustered']:,} listings; {rings['rings']:,} rings of "
+        f"{rings['listings_in_rings']:,})"
+    )
 
 
 def print_image_evaluation(figures: dict[str, Any]) -> None:

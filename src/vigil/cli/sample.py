@@ -1,4 +1,4 @@
-"""`vigil sample --out DIR [--listings N] [--seed S] [--no-images]`."""
+"""`vigil sample --out DIR [--listings N] [--seed S] [--no-images] [--no-works]`."""
 
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ def command(
             help="Draw product photos, logos and listing images (images/, image_truth.jsonl).",
         ),
     ] = True,
+    works: Annotated[
+        bool,
+        typer.Option(
+            "--works/--no-works",
+            help="Register texts (works/), have listings copy them and write text_truth.jsonl.",
+        ),
+    ] = True,
     home: HomeOption = None,
 ) -> None:
     """Write a sample alliance: a registry, marketplace listings and their truth labels."""
@@ -36,10 +43,17 @@ def command(
 
     with reported():
         summary = write_sample(
-            out, listings=listings, seed=seed, brands=brands, products=products, images=images
+            out,
+            listings=listings,
+            seed=seed,
+            brands=brands,
+            products=products,
+            images=images,
+            works=works,
         )
     drawn = f" and {summary.images:,} images" if summary.images else ""
+    texts = f", {summary.works} works" if summary.works else ""
     console.print(
         f"wrote {summary.listings:,} listings ({summary.brands} brands, "
-        f"{summary.products} products){drawn} to {out}/"
+        f"{summary.products} products{texts}){drawn} to {out}/"
     )

@@ -45,7 +45,7 @@ class _CopySettings(BaseModel):
 
     min_shingles: int = Field(default=12, ge=1)
     candidate_containment: float = Field(default=0.2, gt=0, le=1)
-    min_copied_chars: int = Field(default=60, ge=1)
+    min_copied_chars: int = Field(default=80, ge=1)
     min_containment: float = Field(default=0.5, gt=0, le=1)
     long_copy_chars: int = Field(default=100, ge=1)
     weight_min: float = 2.6
@@ -105,7 +105,7 @@ class TextObservation:
     key: int
     seller: str | None
     clause_hashes: bytes  # uint64 array
-    clause_lengths: bytes  # int32 array
+    clause_lengths: bytes  # int32 array: prose length (vigil.texts.shingles.Clauses)
     signature: bytes | None  # uint16 array, for descriptions long enough to cluster
     matches: list[Match] = field(default_factory=list)
 
@@ -287,7 +287,7 @@ class TextMatcher(Matcher):
             # Too short to copy a work or to cluster: only its clauses count, for boilerplate.
             cut = clauses(text)
             findings.notes["texts"] = TextObservation(
-                key, seller, cut.hashes.tobytes(), cut.lengths.tobytes(), None
+                key, seller, cut.hashes.tobytes(), cut.prose.tobytes(), None
             )
             return []
         shingled = self.shingler(text, normalized=True)
@@ -304,15 +304,16 @@ class TextMatcher(Matcher):
                     continue
                 matches.append(self.index.match(shingled, work))
         signature = None
-        if int(shingled.clause_lengths.sum()) >= self.settings.copy_paste_cluster.min_chars:
+        if int(shingled.clause_prose.sum()) >= self.settings.copy_paste_cluster.min_chars:
             kept = ~np.isin(shingled.clause_hashes[shingled.clauses], self._seed_array)
+            kept &= shingled.clause_prose[shingled.clauses] > 0
             if kept.any():
                 signature = self.sketcher(np.unique(shingled.hashes[kept])).tobytes()
         findings.notes["texts"] = TextObservation(
             key,
             seller,
             shingled.clause_hashes.tobytes(),
-            shingled.clause_lengths.tobytes(),
+            shingled.clause_prose.tobytes(),
             signature,
             matches,
         )
@@ -420,6 +421,17 @@ class TextMatcher(Matcher):
         )
 
 
+def _shared_by_owners(works: list[tuple[IndexedWork, str]]) -> frozenset[int]:
+    """Clauses found in the works of at least two owners: the shipping and returns lines, the
+    size charts and the safety notices that official texts share are not what one owner's
+    copyright protects, and are boilerplate in any scan."""
+    owners: dict[int, set[str]] = {}
+    for work, text in works:
+        for clause in clauses(normalize(text)).hashes.tolist():
+            owners.setdefault(int(clause), set()).add(work.owner)
+    return frozenset(clause for clause, who in owners.items() if len(who) > 1)
+
+
 class TextDetector(Detector):
     name: ClassVar[str] = "texts"
     stage: ClassVar[int] = 20
@@ -483,7 +495,7 @@ class TextDetector(Detector):
             int(h)
             for phrase in settings.boilerplate.phrases
             for h in shingler(phrase).clause_hashes.tolist()
-        )
+        ) | _shared_by_owners(works)
         return TextMatcher(
             settings,
             index,

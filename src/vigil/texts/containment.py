@@ -167,15 +167,18 @@ class WorkIndex:
     def match(self, shingled: Shingled, work: int) -> Match:
         """The exact containment of a listing's text in one work, with its evidence."""
         inside = self.contains(work, shingled.hashes)
-        count = len(shingled)
         clauses = shingled.clauses
         n_clauses = int(shingled.clause_hashes.size)
-        per_clause = np.bincount(clauses, minlength=n_clauses)
-        matched = np.bincount(clauses, weights=inside, minlength=n_clauses).astype(np.int64)
-        covered = _covered_tokens(inside, shingled)
+        # Clauses that do not read as prose (a size chart's rows) count for nothing.
+        prose = shingled.clause_prose > 0
+        counted = prose[clauses]
+        per_clause = np.bincount(clauses, weights=counted, minlength=n_clauses).astype(np.int64)
+        matched = np.bincount(clauses, weights=inside & counted, minlength=n_clauses)
+        covered = _covered_tokens(inside, shingled) & prose[shingled.token_clauses]
         copied = np.bincount(
             shingled.token_clauses, weights=shingled.token_lengths * covered, minlength=n_clauses
         )
+        count = int(counted.sum())
         first, last = _longest_run(inside, shingled.windows)
         passage = ""
         passage_clauses: list[int] = []
@@ -188,10 +191,10 @@ class WorkIndex:
             offset, excerpt = self._place(work, shingled, first, last, inside)
         return Match(
             work=work,
-            containment=float(inside.sum()) / count if count else 0.0,
+            containment=float((inside & counted).sum()) / count if count else 0.0,
             clause_hashes=shingled.clause_hashes.tolist(),
             clause_shingles=per_clause.tolist(),
-            clause_matched=matched.tolist(),
+            clause_matched=matched.astype(np.int64).tolist(),
             clause_copied=copied.astype(np.int64).tolist(),
             passage=passage,
             passage_clauses=passage_clauses,

@@ -75,12 +75,35 @@ def tidy(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Clauses:
-    """A text's clauses that have letters, digits or Han characters: where each begins, and
-    its hash and length counting those only."""
+    """A text's clauses that have letters, digits or Han characters: where each begins, its
+    hash and length counting those only, and its *prose* length: the same when the clause
+    reads as prose, 0 when it does not (see `prose_length`)."""
 
     starts: npt.NDArray[np.intp]
     hashes: npt.NDArray[np.uint64]
     lengths: npt.NDArray[np.int32]
+    prose: npt.NDArray[np.int32]
+
+
+# A clause reads as prose with at least this many Han characters, or words that are not numbers.
+PROSE_HAN = 4
+PROSE_WORDS = 3
+
+
+def prose_length(tokens: list[str]) -> int:
+    """The clause's length when it reads as prose, else 0.
+
+    A row of a size chart (S码, 身高155-165, 胸围100) or of a spec table (6gb运存, 5.15英寸)
+    is cut into clauses of a few characters and numbers: data, which many shops print alike
+    and which is not the expression a copyright protects. Such clauses count neither as
+    copied text nor as content that makes two descriptions alike."""
+    han = words = 0
+    for token in tokens:
+        if token in _CJK_CHARS:
+            han += 1
+        elif not token.isdigit():
+            words += 1
+    return sum(map(len, tokens)) if han >= PROSE_HAN or words >= PROSE_WORDS else 0
 
 
 def clauses(norm: str) -> Clauses:
@@ -89,18 +112,22 @@ def clauses(norm: str) -> Clauses:
     starts: list[int] = []
     hashes: list[int] = []
     lengths: list[int] = []
+    prose: list[int] = []
     at = 0
     for piece in _CLAUSE_BREAK.split(norm):
-        content = "".join(_TOKEN.findall(piece))
-        if content:
+        tokens = _TOKEN.findall(piece)
+        if tokens:
+            content = "".join(tokens)
             starts.append(at)
             hashes.append(xxhash.xxh64_intdigest(content.encode()))
             lengths.append(len(content))
+            prose.append(prose_length(tokens))
         at += len(piece) + 1  # every break is one character
     return Clauses(
         np.array(starts, dtype=np.intp),
         np.array(hashes, dtype=np.uint64),
         np.array(lengths, dtype=np.int32),
+        np.array(prose, dtype=np.int32),
     )
 
 
@@ -112,7 +139,8 @@ class Shingled:
     clause `clauses[i]` (the last tokens start no shingle of their own). Per token:
     `token_clauses[t]` is its clause and `token_lengths[t]` its length. `clause_hashes[c]`
     identifies clause c by its letters, digits and Han characters (so "包邮！" and "包邮" are
-    one clause) and `clause_lengths[c]` is how many it has (see `clauses`)."""
+    one clause), `clause_lengths[c]` is how many it has and `clause_prose[c]` the same, or 0
+    when the clause does not read as prose (see `clauses`)."""
 
     text: str
     hashes: npt.NDArray[np.uint32]
@@ -123,6 +151,7 @@ class Shingled:
     token_lengths: npt.NDArray[np.int32]
     clause_hashes: npt.NDArray[np.uint64]
     clause_lengths: npt.NDArray[np.int32]
+    clause_prose: npt.NDArray[np.int32]
     _bounds: tuple[list[int], list[int]] | None = None
 
     def __len__(self) -> int:
@@ -162,6 +191,7 @@ class Shingler:
         clause_of: list[int] = []
         hashes: list[int] = []
         lengths: list[int] = []
+        prose: list[int] = []
         for piece in _CLAUSE_BREAK.split(norm):
             found = _TOKEN.findall(piece)
             if not found:
@@ -171,14 +201,16 @@ class Shingler:
             content = "".join(found)
             hashes.append(xxhash.xxh64_intdigest(content.encode()))
             lengths.append(len(content))
+            prose.append(prose_length(found))
         count = len(tokens)
         clause_hashes = np.array(hashes, dtype=np.uint64)
         clause_lengths = np.array(lengths, dtype=np.int32)
+        clause_prose = np.array(prose, dtype=np.int32)
         if count == 0:
             empty: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
             return Shingled(
                 norm, np.zeros(0, dtype=np.uint32), _EMPTY32, empty, _EMPTY32, _EMPTY32,
-                _EMPTY32, clause_hashes, clause_lengths,
+                _EMPTY32, clause_hashes, clause_lengths, clause_prose,
             )  # fmt: skip
         cjk = [t in _CJK_CHARS for t in tokens]
         ids = np.array(
@@ -214,6 +246,7 @@ class Shingler:
             np.array([len(t) for t in tokens], dtype=np.int32),
             clause_hashes,
             clause_lengths,
+            clause_prose,
         )
 
 

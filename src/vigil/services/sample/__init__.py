@@ -4,7 +4,9 @@
 ones on request), `listings.jsonl` (listings in Chinese and English from seven platforms) and
 `truth.jsonl` (what each listing really is). With images (the default) it also draws the
 registry's photos and logos and the listings' photos under `images/`, and writes
-`image_truth.jsonl` (what each listing image really is). The same arguments give the same bytes.
+`image_truth.jsonl` (what each listing image really is). With works (the default) the registry
+also lists texts the brands own, written under `works/`, some listings copy them or paste a
+ring's description, and `text_truth.jsonl` says which. The same arguments give the same bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ import yaml
 from vigil.errors import VigilError
 from vigil.services.sample.chunks import Recipe, default_workers, make_chunks
 from vigil.services.sample.gallery import Gallery, Key
+from vigil.services.sample.library import Shelf
 from vigil.services.sample.padding import build_catalog
+from vigil.services.sample.works import write_works
 from vigil.settings import shipped_data
 
 __all__ = ["SampleError", "SampleSummary", "write_sample"]
@@ -58,6 +62,8 @@ class SampleSummary:
     seconds: float = 0.0
     image_truth: Path | None = None  # None when the sample has no images
     images: int = 0  # image files written
+    text_truth: Path | None = None  # None when the sample has no works
+    works: int = 0  # works registered (and their files written)
 
     @property
     def listings_per_second(self) -> float:
@@ -72,11 +78,14 @@ def write_sample(
     brands: int | None = None,
     products: int | None = None,
     images: bool = True,
+    works: bool = True,
 ) -> SampleSummary:
     """Write a sample registry, listings and truth labels into `out` (created if missing).
 
     With `images`, also the image files under `out/images/` (replacing those of an earlier
     sample) and `image_truth.jsonl`; without, the files are those of a sample without images.
+    With `works`, also the works' files under `out/works/` (replacing those of an earlier sample)
+    and `text_truth.jsonl`; without, the files are those of a sample without works.
     Each file is written under a temporary name and renamed when complete, so a crash leaves
     no half-written file behind. Memory stays flat however many listings are asked for.
     """
@@ -90,12 +99,14 @@ def write_sample(
     started = time.perf_counter()
     catalog = build_catalog(brands=brands, products=products)
     gallery = Gallery(catalog, seed) if images else None
+    shelf = Shelf.build(catalog) if works else None
     recipe = Recipe(
         catalog=catalog,
         seed=seed,
         pool_size=min(400, max(12, listings // 250)),
         rates=_currency_rates(),
         gallery=gallery,
+        shelf=shelf,
     )
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -105,11 +116,15 @@ def write_sample(
         ) from error
     if images:
         _check_images_folder(out / "images")
+    if shelf is not None:
+        _check_works_folder(out / "works", shelf)
     names = ["registry.yaml", "listings.jsonl", "truth.jsonl"]
     names += ["image_truth.jsonl"] if images else []
+    names += ["text_truth.jsonl"] if shelf is not None else []
     final = {name: out / name for name in names}
     partial = {name: out / f".{name}.partial" for name in final}
     drawn = out / ".images.partial"
+    staged = out / ".works.partial"
     labels: Counter[str] = Counter()
     pooled: set[Key] = set()
     written = 0
@@ -119,7 +134,13 @@ def write_sample(
             f"brands, {catalog.product_count} products.\n"
             "# Trademark numbers, prices and shop names are illustrative, not real records.\n"
         )
-        text = _registry_yaml(catalog.registry_data(gallery))
+        entries = None
+        if shelf is not None:
+            header += (
+                f"# {len(shelf.works)} works: texts written for this sample, not the brands' own.\n"
+            )
+            entries = shelf.registry_entries()
+        text = _registry_yaml(catalog.registry_data(gallery, entries))
         partial["registry.yaml"].write_text(header + text, encoding="utf-8")
         with ExitStack() as stack:
             files = {
@@ -133,13 +154,20 @@ def write_sample(
                 if gallery is not None:
                     files["image_truth.jsonl"].write(chunk.images)
                     pooled |= chunk.pooled
+                if shelf is not None:
+                    files["text_truth.jsonl"].write(chunk.texts)
         if gallery is not None:
             shutil.rmtree(drawn, ignore_errors=True)
             written = gallery.write(drawn, pooled)
+        if shelf is not None:
+            shutil.rmtree(staged, ignore_errors=True)
+            write_works(shelf.works, staged / "works")
         for name, path in final.items():
             os.replace(partial[name], path)
         if gallery is not None:
             _replace_folder(drawn / "images", out / "images")
+        if shelf is not None:
+            _replace_folder(staged / "works", out / "works")
     except OSError as error:
         raise SampleError(
             f"cannot write the sample into {out}: {error.strerror or error}; "
@@ -149,6 +177,7 @@ def write_sample(
         for path in partial.values():
             path.unlink(missing_ok=True)
         shutil.rmtree(drawn, ignore_errors=True)
+        shutil.rmtree(staged, ignore_errors=True)
     return SampleSummary(
         registry=final["registry.yaml"],
         listings_path=final["listings.jsonl"],
@@ -160,6 +189,8 @@ def write_sample(
         seconds=time.perf_counter() - started,
         image_truth=final.get("image_truth.jsonl"),
         images=written,
+        text_truth=final.get("text_truth.jsonl"),
+        works=len(shelf.works) if shelf is not None else 0,
     )
 
 
@@ -184,6 +215,27 @@ def _check_images_folder(folder: Path) -> None:
         )
 
 
+def _check_works_folder(folder: Path, shelf: Shelf) -> None:
+    """Refuse to replace a works/ folder holding files that no sample writes."""
+    if not folder.exists() and not folder.is_symlink():
+        return
+    if folder.is_symlink() or not folder.is_dir():
+        raise SampleError(
+            f"{folder} exists and is not a folder of sample works; "
+            "move it away or choose another --out"
+        )
+    strangers = sorted(
+        p.name
+        for p in folder.iterdir()
+        if not (p.is_file() and shelf.file_pattern.fullmatch(p.name))
+    )
+    if strangers:
+        raise SampleError(
+            f"{folder} holds files that `vigil sample` did not write ({', '.join(strangers[:3])}); "
+            "move them away or choose another --out (the sample replaces its works/ folder)"
+        )
+
+
 def _replace_folder(new: Path, old: Path) -> None:
     """Put `new` where `old` is, removing the earlier folder only once `new` is in place."""
     stale = old.with_name(f".{old.name}.stale")
@@ -203,6 +255,8 @@ def _registry_yaml(data: dict[str, Any]) -> str:
     text = [f"members:\n{_flow_lines(data['members'])}"]
     text.append(yaml.dump({"brands": data["brands"]}, Dumper=_DUMPER, **_BLOCK))
     text.append(f"products:\n{_flow_lines(data['products'])}")
+    if "works" in data:
+        text.append(f"works:\n{_flow_lines(data['works'])}")
     return "".join(text)
 
 

@@ -103,11 +103,13 @@ class Catalog:
             ]
         return list(dict.fromkeys(sellers))
 
-    def registry_data(self, pictures: Pictures | None = None) -> dict[str, Any]:
+    def registry_data(
+        self, pictures: Pictures | None = None, works: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         """The registry this catalogue registers, as plain data in the contract's shape.
 
         With `pictures`, brands list their logos and counterfeit-case photos and products their
-        official photos.
+        official photos; with `works`, the registry lists those works too.
         """
         brands = []
         for b, brand in enumerate(self.brands):
@@ -141,7 +143,10 @@ class Catalog:
                 if pictures is not None:
                     item["images"] = pictures.product_images(b, p)
                 products.append(item)
-        return {"members": self.members, "brands": brands, "products": products}
+        data = {"members": self.members, "brands": brands, "products": products}
+        if works:
+            data["works"] = works
+        return data
 
 
 _LETTER_THEN_DIGIT = re.compile(r"(?<=[A-Za-z]) (?=\d)")

@@ -21,6 +21,7 @@ import orjson
 from vigil.services.sample.album import Album
 from vigil.services.sample.catalog import Catalog
 from vigil.services.sample.gallery import Gallery, Key
+from vigil.services.sample.library import Library, Shelf
 from vigil.services.sample.listings import ListingMaker
 from vigil.services.sample.texts import TextBank
 
@@ -41,9 +42,11 @@ class Recipe:
     pool_size: int
     rates: dict[str, float]
     gallery: Gallery | None = None  # None: listings without images
+    shelf: Shelf | None = None  # None: a sample without works
 
     def maker(self) -> ListingMaker:
         album = None if self.gallery is None else Album(self.gallery, self.seed)
+        library = None if self.shelf is None else Library(self.shelf, self.seed)
         return ListingMaker(
             self.catalog,
             TextBank(),
@@ -51,6 +54,7 @@ class Recipe:
             seed=self.seed,
             pool_size=self.pool_size,
             album=album,
+            library=library,
         )
 
 
@@ -61,23 +65,25 @@ class Chunk:
     labels: Counter[str]
     images: bytes = b""  # image_truth.jsonl rows
     pooled: frozenset[Key] = frozenset()  # the pooled image files the listings show
+    texts: bytes = b""  # text_truth.jsonl rows
 
 
 def make_chunk(maker: ListingMaker, number: int, size: int) -> Chunk:
     """Chunk `number`: `size` listings as JSON lines, their truth rows, the count by label."""
     maker.restart(number, number * CHUNK)
     dumps, newline, make = orjson.dumps, orjson.OPT_APPEND_NEWLINE, maker.make
+    made = [make() for _ in range(size)]
+    texts = b"" if maker.library is None else maker.library.rework(made)
     listings, truths = [], []
     labels: Counter[str] = Counter()
-    for _ in range(size):
-        record, truth = make()
+    for record, truth in made:
         listings.append(dumps(record, option=newline))
         truths.append(dumps(truth, option=newline))
         labels[truth["label"]] += 1
     if maker.album is None:
-        return Chunk(b"".join(listings), b"".join(truths), labels)
+        return Chunk(b"".join(listings), b"".join(truths), labels, texts=texts)
     images, pooled = maker.album.drain()
-    return Chunk(b"".join(listings), b"".join(truths), labels, images, pooled)
+    return Chunk(b"".join(listings), b"".join(truths), labels, images, pooled, texts)
 
 
 def default_workers(listings: int) -> int:

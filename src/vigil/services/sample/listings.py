@@ -14,6 +14,7 @@ from typing import NamedTuple
 from vigil.services.sample.album import Album, brandless_words
 from vigil.services.sample.catalog import Catalog
 from vigil.services.sample.gallery import Shown
+from vigil.services.sample.library import Library
 from vigil.services.sample.records import Record, RecordMaker, abroad_markup
 from vigil.services.sample.sellers import Seller, SellerBook
 from vigil.services.sample.texts import Platform, TextBank, UnrelatedItem, Weighted, pick
@@ -52,7 +53,8 @@ class ListingMaker:
 
     With an `album`, listings show images too; the album has a generator of its own, so the
     listings' words are those of a sample without images, but for the counterfeits whose words
-    hide their brand (the album decides which).
+    hide their brand (the album decides which). A `library` rewrites the words of some listings
+    once a chunk is made (copies of works, rings, boilerplate), with its own generator too.
     """
 
     def __init__(
@@ -64,9 +66,11 @@ class ListingMaker:
         seed: int,
         pool_size: int,
         album: Album | None = None,
+        library: Library | None = None,
     ) -> None:
         self.seed = seed
         self.album = album
+        self.library = library
         self.rng = random.Random(seed)
         self.draw = self.rng.random
         self.catalog = catalog
@@ -128,6 +132,8 @@ class ListingMaker:
         self.records.number = first
         if self.album is not None:
             self.album.restart(chunk)
+        if self.library is not None:
+            self.library.restart(chunk)
 
     def make(self) -> tuple[Record, Record]:
         """The next listing and its truth row."""
