@@ -1,9 +1,10 @@
 """Detection quality on the sample alliance: precision/recall per seed, written to results.
 
-For each seed: a fresh sample of N listings (with images), a fresh store, load, scan,
-evaluate; then the same scan with the images detector switched off, so that what images add
-(or cost) is measured in the same run, and the image figures against image_truth.jsonl.
-Usage: python bench/evaluate_sample.py [--listings 20000] [--seeds 1 2 3]
+For each seed: a fresh sample of N listings (with images and works), a fresh store, load,
+scan, evaluate; then the same scan with the images detector switched off, and once more with
+the texts detector off too, so that what images and texts add (or cost) is measured in the same
+run; and the image and text figures against image_truth.jsonl and text_truth.jsonl.
+Usage: python bench/evaluate_sample.py [--listings 20000] [--seeds 1 2 3] [--workers N]
 Writes bench/results/evaluation.json.
 """
 
@@ -43,9 +44,10 @@ def misses_by_trick(folder: Path) -> dict[str, dict[str, int]]:
     return {t: {"total": total[t], "caught": caught[t]} for t in sorted(total)}
 
 
-def run(seed: int, listings: int) -> dict[str, Any]:
+def run(seed: int, listings: int, workers: int) -> dict[str, Any]:
     from vigil.services.evaluate import evaluate
     from vigil.services.evaluate_images import evaluate_images
+    from vigil.services.evaluate_texts import evaluate_texts
     from vigil.services.registry import load_registry
     from vigil.services.sample import write_sample
     from vigil.services.scan import scan
@@ -58,18 +60,29 @@ def run(seed: int, listings: int) -> dict[str, Any]:
     store = open_store(f"sqlite:///{folder / 'vigil.sqlite3'}")
     load_registry(store, sample.registry)
     config = load_scan_config(folder / "home")
-    with_images = scan(store, [str(sample.listings_path)], folder / "scan", config=config)
+    inputs = [str(sample.listings_path)]
+    with_images = scan(store, inputs, folder / "scan", config=config, workers=workers)
     off = config.model_copy(deep=True)
     off.detectors["images"]["enabled"] = False
-    without = scan(store, [str(sample.listings_path)], folder / "scan-text", config=off)
+    without = scan(store, inputs, folder / "scan-text", config=off, workers=workers)
+    plain = off.model_copy(deep=True)
+    plain.detectors["texts"]["enabled"] = False
+    scan(store, inputs, folder / "scan-plain", config=plain, workers=workers)
     store.close()
     result = evaluate(folder / "scan" / "assessments.jsonl", sample.truth).as_json()
     result["by_trick"] = misses_by_trick(folder)
     result["without_images"] = evaluate(
         folder / "scan-text" / "assessments.jsonl", sample.truth, curve=False
     ).as_json()["metrics"]
+    result["without_images_or_texts"] = evaluate(
+        folder / "scan-plain" / "assessments.jsonl", sample.truth, curve=False
+    ).as_json()["metrics"]
     result["images"] = evaluate_images(
         folder / "scan" / "assessments.jsonl", folder / "image_truth.jsonl", sample.truth
+    )
+    assert sample.text_truth is not None
+    result["texts"] = evaluate_texts(
+        folder / "scan" / "assessments.jsonl", sample.text_truth, sample.truth
     )
     result["listings_per_second"] = {
         "with_images": with_images.listings_per_second,
@@ -82,19 +95,23 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--listings", type=int, default=20_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     report: dict[str, Any] = {"listings": args.listings, "seeds": {}}
     for seed in args.seeds:
-        result = run(seed, args.listings)
+        result = run(seed, args.listings, args.workers)
         report["seeds"][str(seed)] = result
         c = result["metrics"]["counterfeit_suspected"]
         b = result["without_images"]["counterfeit_suspected"]
+        p = result["without_images_or_texts"]["counterfeit_suspected"]
+        texts = result["texts"]
         print(
             f"seed {seed}: counterfeit_suspected precision {c['precision']:.4f} "
             f"recall {c['recall']:.4f} F1 {c['f1']:.4f} (without images: "
             f"{b['precision']:.4f} / {b['recall']:.4f}); images {result['images']['recall']}, "
             f"logo precision {result['images']['logo_precision']}, "
-            f"false photo matches {result['images']['false_photo_matches']}",
+            f"false photo matches {result['images']['false_photo_matches']}; without images "
+            f"or texts {p['precision']:.4f} / {p['recall']:.4f}; texts {json.dumps(texts)[:600]}",
             flush=True,
         )
     RESULTS.mkdir(parents=True, exist_ok=True)
