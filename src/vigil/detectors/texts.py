@@ -96,7 +96,9 @@ class TextMatcher(Matcher):
             for work, _, _ in self.index.candidates(shingled.unique())[:3]:
                 if self.index.works[work].owner in owned:
                     continue
-                matches.append(self.index.match(shingled, work))
+                found = self.index.match(shingled, work, min_copied=copy.min_copied_chars)
+                if found is not None:
+                    matches.append(found)
         signature = None
         if int(shingled.clause_prose.sum()) >= self.settings.copy_paste_cluster.min_chars:
             kept = ~np.isin(shingled.clause_hashes[shingled.clauses], self._seed_array)

@@ -146,10 +146,13 @@ class WorkIndex:
         if not found.any():
             return []
         left, right = left[found], right[found]
-        if int((right - left).max()) == 1:
+        sizes = right - left
+        if int(sizes.max()) == 1:
             works = self._postings[left]
         else:
-            works = np.concatenate([self._postings[a:b] for a, b in zip(left, right, strict=True)])
+            # Every posting of every key found, without a Python loop over the keys.
+            offsets = np.repeat(left - np.cumsum(sizes) + sizes, sizes)
+            works = self._postings[offsets + np.arange(int(sizes.sum()))]
         ids, hits = np.unique(works, return_counts=True)
         needed = max(self.min_sampled_hits, int(np.ceil(self.candidate_containment * total)))
         keep = hits >= needed
@@ -164,8 +167,10 @@ class WorkIndex:
         result: npt.NDArray[np.bool_] = own[at] == hashes
         return result
 
-    def match(self, shingled: Shingled, work: int) -> Match:
-        """The exact containment of a listing's text in one work, with its evidence."""
+    def match(self, shingled: Shingled, work: int, *, min_copied: int = 0) -> Match | None:
+        """The exact containment of a listing's text in one work, with its evidence; None when
+        fewer than `min_copied` characters are copied (then the passage is not placed in the
+        work, which costs a decompression and shingling of the work)."""
         inside = self.contains(work, shingled.hashes)
         clauses = shingled.clauses
         n_clauses = int(shingled.clause_hashes.size)
@@ -179,6 +184,8 @@ class WorkIndex:
             shingled.token_clauses, weights=shingled.token_lengths * covered, minlength=n_clauses
         )
         count = int(counted.sum())
+        if int(copied.sum()) < min_copied:
+            return None
         first, last = _longest_run(inside, shingled.windows)
         passage = ""
         passage_clauses: list[int] = []
