@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/scan_text.py
 	$(BIN)/python bench/images.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/near_dup.py
 
 evaluate: $(STAMP)
 	$(BIN)/python bench/evaluate_sample.py

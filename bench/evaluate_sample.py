@@ -4,7 +4,7 @@ For each seed: a fresh sample of N listings (with images and works), a fresh sto
 scan, evaluate; then the same scan with the images detector switched off, and once more with
 the texts detector off too, so that what images and texts add (or cost) is measured in the same
 run; and the image and text figures against image_truth.jsonl and text_truth.jsonl.
-Usage: python bench/evaluate_sample.py [--listings 20000] [--seeds 1 2 3] [--workers N]
+Usage: python bench/evaluate_sample.py [--listings 20000] [--seeds 1 2 3] [--workers N] [--keep]
 Writes bench/results/evaluation.json.
 """
 
@@ -96,8 +96,16 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=20_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the other seeds of bench/results/evaluation.json"
+    )
     args = parser.parse_args()
     report: dict[str, Any] = {"listings": args.listings, "seeds": {}}
+    path = RESULTS / "evaluation.json"
+    if args.keep and path.exists():  # add these seeds to those of an earlier run
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+        if earlier.get("listings") == args.listings:
+            report["seeds"] = earlier.get("seeds", {})
     for seed in args.seeds:
         result = run(seed, args.listings, args.workers)
         report["seeds"][str(seed)] = result
@@ -114,8 +122,9 @@ def main() -> None:
             f"or texts {p['precision']:.4f} / {p['recall']:.4f}; texts {json.dumps(texts)[:600]}",
             flush=True,
         )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        # Written after every seed, so that a long run keeps what it has measured.
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
