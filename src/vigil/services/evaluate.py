@@ -87,7 +87,8 @@ class Evaluation:
         }
 
 
-def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+def json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """Each non-blank line of a JSON Lines file, numbered, or EvaluationError saying where."""
     try:
         handle = path.open("rb")
     except OSError as error:
@@ -104,7 +105,7 @@ def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
 
 def read_truth(path: Path) -> dict[tuple[str, str], TruthLabel]:
     truth: dict[tuple[str, str], TruthLabel] = {}
-    for number, row in _json_lines(path):
+    for number, row in json_lines(path):
         try:
             label = Truth.model_validate(row)
         except ValidationError as error:
@@ -121,7 +122,7 @@ def evaluate(assessments: Path, truth_path: Path, *, curve: bool = True) -> Eval
     seen: set[tuple[str, str]] = set()
     scored: list[tuple[float, bool]] = []  # (risk, is counterfeit)
     missing_truth = 0
-    for number, row in _json_lines(assessments):
+    for number, row in json_lines(assessments):
         try:
             key = (row["platform"], row["listing_id"])
             verdict = Verdict(row["verdict"])

@@ -28,9 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import orjson
-
-from vigil.services.evaluate import EvaluationError, read_truth
+from vigil.services.evaluate import EvaluationError, json_lines, read_truth
 
 EDITS = ("verbatim", "light", "reordered", "inserted", "traditional")
 HEADLINE_EDITS = frozenset(EDITS)
@@ -212,25 +210,9 @@ def _ratio(hit: int, total: int) -> float | None:
     return round(hit / total, 4) if total else None
 
 
-def _lines(path: Path) -> Iterator[tuple[int, Any]]:
-    try:
-        handle = path.open("rb")
-    except OSError as error:
-        raise EvaluationError(f"{path}: cannot read it: {error.strerror or error}") from error
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                try:
-                    yield number, orjson.loads(line)
-                except orjson.JSONDecodeError as error:
-                    raise EvaluationError(
-                        f"{path}, line {number}: not valid JSON: {error}"
-                    ) from error
-
-
 def _read_text_truth(path: Path) -> dict[Key, TextTruth]:
     rows: dict[Key, TextTruth] = {}
-    for number, row in _lines(path):
+    for number, row in json_lines(path):
         missing = [name for name in _FIELDS if not isinstance(row, dict) or name not in row]
         problem = f"missing {', '.join(repr(m) for m in missing)}" if missing else None
         if problem is None and row["edit"] not in (None, *EDITS):
@@ -256,7 +238,7 @@ def _read_text_truth(path: Path) -> dict[Key, TextTruth]:
 
 def _read_assessments(path: Path) -> dict[Key, Read]:
     scanned: dict[Key, Read] = {}
-    for number, row in _lines(path):
+    for number, row in json_lines(path):
         try:
             key = (str(row["platform"]), str(row["listing_id"]))
             works = frozenset(
