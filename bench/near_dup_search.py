@@ -353,7 +353,8 @@ def variant(
         return [work for work, _, _ in index.candidates(shingled.unique())]
 
     try:
-        changed = Gates(gates.shortest, change.get("min_shingles", gates.min_shingles))
+        shingles = change.get("min_shingles", gates.min_shingles)
+        changed = Gates(gates.shortest, shingles, gates.min_copied)
         out = search(index, texts, find, gates=changed, filters=filters)
     finally:
         index.__dict__.pop("_place", None)

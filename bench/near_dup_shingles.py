@@ -93,7 +93,8 @@ def study_child(config: dict[str, Any]) -> dict[str, Any]:
         for d in texts:
             if d.kind == "copy":
                 shingled = shingler(d.text)
-                exact.append(index.match(shingled, d.work).containment if len(shingled) else 0.0)
+                found = index.match(shingled, d.work) if len(shingled) else None
+                exact.append(found.containment if found is not None else 0.0)
         best_other = {
             kind: [
                 max((e[3] for e in out.confirmed[i]), default=0.0)
