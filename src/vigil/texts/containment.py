@@ -7,8 +7,8 @@ Candidates come from a sampled inverted index: a shingle is indexed when its has
 fixed 1/2^`sample_bits` of the hash space, for works and listings alike, so the sampled
 shingles a listing shares with a work estimate its containment without bias, and a look-up is
 one vectorised binary search. datasketch's LSH Ensemble answers the same question; measured on
-10,000 works (`bench/near_dup.py`) it took 4.4 ms per query and returned 72 candidates per
-description, against 0.2 ms and 8.4 here, for the same recall of planted copies. Each
+10,000 works (`bench/near_dup.py`) it took 3.6 ms per query and returned 72 candidates per
+description, against 0.17 ms and 8.4 here, for the same recall of planted copies. Each
 candidate is then confirmed exactly, on every shingle of the listing against the work's sorted
 shingle set.
 
