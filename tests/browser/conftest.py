@@ -13,23 +13,28 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from sqlalchemy import select
 
+from vigil.domain.people import Role
+from vigil.services import accounts
 from vigil.services.demo_platform import DemoUser, seed_platform
 from vigil.services.registry import load_registry
 from vigil.services.sample import write_sample
 from vigil.settings import Settings
-from vigil.store.db import Store, open_store
+from vigil.store.db import Store, cli_actor, open_store
 from vigil.store.tables import BrandRow, ListingAccessRow, ListingRow, SignalRow
 from vigil.web.app import create_app
+
+T = TypeVar("T")
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
@@ -186,6 +191,47 @@ def serving(settings: Settings, store: Store) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+@contextmanager
+def acme_site(
+    home: Path,
+    members: dict[str, tuple[str, str]],
+    password: str,
+    build: Callable[[Store], T],
+) -> Iterator[tuple[Site, T]]:
+    """The web platform over a small world of its own: `members` (id: (name, kind)), an analyst
+    of acme to sign in as ("brand_owner"), and what `build` puts in the store; served on a free
+    port while the block runs."""
+    settings = Settings(home=home)
+    store = open_store(settings.resolved_database_url())
+    for member_id, (name, kind) in members.items():
+        accounts.create_member(store, member_id=member_id, name=name, kind=kind, actor=cli_actor())
+    email = "analyst@acme.test"
+    accounts.create_user(
+        store, member_id="acme", email=email, name="Acme analyst", role=Role.ANALYST.value,
+        password=password, actor=cli_actor(),
+    )  # fmt: skip
+    users = {
+        "brand_owner": DemoUser(email, password, "acme", "Acme Brands", "brand_owner", "analyst")
+    }
+    world = build(store)
+    try:
+        with serving(settings, store) as url:
+            yield Site(url=url, store=store, users=users), world
+    finally:
+        store.close()
+
+
+@contextmanager
+def signed_in(browser: Browser, site: Site, user: str) -> Iterator[Visitor]:
+    """A visitor of `site` signed in as `user` (a key of `site.users`), closed afterwards."""
+    opened = Visitor(browser, site)
+    try:
+        opened.sign_in(user)
+        yield opened
+    finally:
+        opened.close()
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import Site, Visitor, serving
+from tests.browser.conftest import Site, Visitor, acme_site, signed_in
 from tests.web.images_world import World, build_world
-from vigil.domain.people import Role
-from vigil.services import accounts
-from vigil.services.demo_platform import DemoUser
-from vigil.settings import Settings
-from vigil.store.db import cli_actor, open_store
 
 PASSWORD = "images in the browser"
 MEMBERS = {
@@ -30,38 +25,18 @@ MEMBERS = {
 def image_site(
     chromium: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Site, World]]:
-    """The app on a free port over the images world (tests/web/images_world.py), with an
-    analyst of the brand owner (acme, who owns Xiaomi) to sign in as."""
+    """The app over the images world (tests/web/images_world.py), with an analyst of the brand
+    owner (acme, who owns Xiaomi) to sign in as."""
     home = tmp_path_factory.mktemp("images-home")
-    settings = Settings(home=home)
-    store = open_store(settings.resolved_database_url())
-    users = {}
-    for member_id, (name, kind) in MEMBERS.items():
-        accounts.create_member(store, member_id=member_id, name=name, kind=kind, actor=cli_actor())
-    email = "analyst@acme.test"
-    accounts.create_user(
-        store, member_id="acme", email=email, name="Acme analyst", role=Role.ANALYST.value,
-        password=PASSWORD, actor=cli_actor(),
-    )  # fmt: skip
-    users["brand_owner"] = DemoUser(
-        email, PASSWORD, "acme", "Acme Brands", "brand_owner", "analyst"
-    )
-    world = build_world(store, home, tmp_path_factory.mktemp("images-feed"))
-    try:
-        with serving(settings, store) as url:
-            yield Site(url=url, store=store, users=users), world
-    finally:
-        store.close()
+    feed = tmp_path_factory.mktemp("images-feed")
+    with acme_site(home, MEMBERS, PASSWORD, lambda store: build_world(store, home, feed)) as up:
+        yield up
 
 
 @pytest.fixture
 def analyst(browser: Browser, image_site: tuple[Site, World]) -> Iterator[Visitor]:
-    opened = Visitor(browser, image_site[0])
-    try:
-        opened.sign_in("brand_owner")
+    with signed_in(browser, image_site[0], "brand_owner") as opened:
         yield opened
-    finally:
-        opened.close()
 
 
 def loaded(image: Locator) -> bool:

@@ -11,13 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import Site, Visitor, serving
+from tests.browser.conftest import Site, Visitor, acme_site, signed_in
 from tests.web.texts_world import AFTER, BEFORE, KEY, PASSAGE, WORK, TextsWorld, build_texts_world
-from vigil.domain.people import Role
-from vigil.services import accounts
-from vigil.services.demo_platform import DemoUser
-from vigil.settings import Settings
-from vigil.store.db import cli_actor, open_store
 
 PASSWORD = "copied text in the browser"
 MEMBERS = {
@@ -32,37 +27,17 @@ MEMBERS = {
 def text_site(
     chromium: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Site, TextsWorld]]:
-    """The app on a free port over the texts world (tests/web/texts_world.py), with an analyst
-    of acme, who owns the manual, to sign in as."""
+    """The app over the texts world (tests/web/texts_world.py), with an analyst of acme, who
+    owns the manual, to sign in as."""
     home = tmp_path_factory.mktemp("texts-home")
-    settings = Settings(home=home)
-    store = open_store(settings.resolved_database_url())
-    for member_id, (name, kind) in MEMBERS.items():
-        accounts.create_member(store, member_id=member_id, name=name, kind=kind, actor=cli_actor())
-    email = "analyst@acme.test"
-    accounts.create_user(
-        store, member_id="acme", email=email, name="Acme analyst", role=Role.ANALYST.value,
-        password=PASSWORD, actor=cli_actor(),
-    )  # fmt: skip
-    users = {
-        "brand_owner": DemoUser(email, PASSWORD, "acme", "Acme Brands", "brand_owner", "analyst")
-    }
-    world = build_texts_world(store, home)
-    try:
-        with serving(settings, store) as url:
-            yield Site(url=url, store=store, users=users), world
-    finally:
-        store.close()
+    with acme_site(home, MEMBERS, PASSWORD, lambda store: build_texts_world(store, home)) as up:
+        yield up
 
 
 @pytest.fixture
 def analyst(browser: Browser, text_site: tuple[Site, TextsWorld]) -> Iterator[Visitor]:
-    opened = Visitor(browser, text_site[0])
-    try:
-        opened.sign_in("brand_owner")
+    with signed_in(browser, text_site[0], "brand_owner") as opened:
         yield opened
-    finally:
-        opened.close()
 
 
 def shoot(visitor: Visitor, name: str) -> None:
