@@ -351,15 +351,7 @@ def get_work(
         record = _record(session, _work_row(session, actor, work_id))
     if not files:
         return record
-    return WorkRecord(
-        id=record.id,
-        owner=record.owner,
-        title=record.title,
-        files=record.files,
-        updated_at=record.updated_at,
-        owner_name=record.owner_name,
-        shown=work_files(record.files, max_bytes=max_bytes),
-    )
+    return replace(record, shown=work_files(record.files, max_bytes=max_bytes))
 
 
 def work_ids(

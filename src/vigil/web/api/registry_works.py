@@ -108,17 +108,7 @@ def work_out(record: service.WorkRecord) -> WorkOut:
 
 
 def _file_out(shown: service.WorkFile) -> WorkFileOut:
-    return WorkFileOut(
-        file=shown.file,
-        name=shown.name,
-        sha256=shown.sha256,
-        size=shown.size,
-        encoding=shown.encoding,
-        kind=shown.kind,
-        chars=shown.chars,
-        preview=shown.preview,
-        error=shown.error,
-    )
+    return WorkFileOut.model_validate(shown, from_attributes=True)
 
 
 def detail_out(record: service.WorkRecord) -> WorkDetailOut:
