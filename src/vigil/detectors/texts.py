@@ -217,17 +217,6 @@ class TextMatcher(Matcher):
         )
 
 
-def _shared_by_owners(works: list[tuple[IndexedWork, str]]) -> frozenset[int]:
-    """Clauses found in the works of at least two owners: the shipping and returns lines, the
-    size charts and the safety notices that official texts share are not what one owner's
-    copyright protects, and are boilerplate in any scan."""
-    owners: dict[int, set[str]] = {}
-    for work, text in works:
-        for clause in clauses(normalize(text)).hashes.tolist():
-            owners.setdefault(int(clause), set()).add(work.owner)
-    return frozenset(clause for clause, who in owners.items() if len(who) > 1)
-
-
 class TextDetector(Detector):
     name: ClassVar[str] = "texts"
     stage: ClassVar[int] = 20
@@ -287,11 +276,14 @@ class TextDetector(Detector):
                 if brand.owner:
                     key = (seller_key(entry_.platform), seller_key(entry_.seller_id))
                     authorized.setdefault(key, set()).add(brand.owner)
-        seeds = frozenset(
-            int(h)
-            for phrase in settings.boilerplate.phrases
-            for h in shingler(phrase).clause_hashes.tolist()
-        ) | _shared_by_owners(works)
+        seeds = (
+            frozenset(
+                int(h)
+                for phrase in settings.boilerplate.phrases
+                for h in shingler(phrase).clause_hashes.tolist()
+            )
+            | index.shared_clauses
+        )
         return TextMatcher(
             settings,
             index,

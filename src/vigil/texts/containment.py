@@ -58,7 +58,6 @@ class Match:
     clause_matched: list[int]
     clause_copied: list[int]
     passage: str
-    passage_clauses: list[int]  # the clauses the passage runs through
     work_offset: int
     excerpt: dict[str, str] = field(default_factory=dict)
 
@@ -87,6 +86,7 @@ class WorkIndex:
         self._postings = np.zeros(0, dtype=np.int32)  # the work of each sampled shingle
         self._text_cache = text_cache
         self._shingled: OrderedDict[int, Shingled] = OrderedDict()
+        self.shared_clauses: frozenset[int] = frozenset()
 
     def __getstate__(self) -> dict[str, object]:
         state = {name: getattr(self, name) for name in self._STATE}
@@ -99,6 +99,7 @@ class WorkIndex:
 
     _STATE = (
         "shingler", "sample_mask", "min_sampled_hits", "candidate_containment", "works",
+        "shared_clauses",
         "_texts", "_shingles", "_offsets", "_keys", "_postings", "_text_cache",
     )  # fmt: skip
 
@@ -113,13 +114,19 @@ class WorkIndex:
         """Index `works`, each with its whole text (several files joined by line breaks).
         Works with no shingles are left out."""
         sets: list[npt.NDArray[np.uint32]] = []
+        owners_of: dict[int, set[str]] = {}
         for work, text in works:
             shingled = self.shingler(tidy(normalize(text)), normalized=True)
             if len(shingled) == 0:
                 continue
+            for clause in shingled.clause_hashes.tolist():
+                owners_of.setdefault(clause, set()).add(work.owner)
             self.works.append(work)
             self._texts.append(zlib.compress(shingled.text.encode("utf-8"), 6))
             sets.append(shingled.unique())
+        # Clauses in the works of two owners or more: the shipping lines, size charts and safety
+        # notices official texts share are not what one owner's copyright protects.
+        self.shared_clauses = frozenset(c for c, who in owners_of.items() if len(who) > 1)
         if not sets:
             return
         sizes = np.array([s.size for s in sets], dtype=np.int64)
@@ -188,13 +195,11 @@ class WorkIndex:
             return None
         first, last = _longest_run(inside, shingled.windows)
         passage = ""
-        passage_clauses: list[int] = []
         offset = -1
         excerpt: dict[str, str] = {}
         if first >= 0:
             start, end = shingled.span(first, last)
             passage = shingled.text[start:end]
-            passage_clauses = sorted(set(clauses[first : last + 1].tolist()))
             offset, excerpt = self._place(work, shingled, first, last, inside)
         return Match(
             work=work,
@@ -204,7 +209,6 @@ class WorkIndex:
             clause_matched=matched.astype(np.int64).tolist(),
             clause_copied=copied.astype(np.int64).tolist(),
             passage=passage,
-            passage_clauses=passage_clauses,
             work_offset=offset,
             excerpt=excerpt,
         )
