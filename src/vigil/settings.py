@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vigil.errors import VigilError
@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     # Failed sign-ins allowed per client address and per e-mail within the window (seconds).
     login_attempts: int = 10
     login_window_s: float = 600.0
+    # The evidence log's Ed25519 private key (raw 32 bytes, base64); unset: the key file
+    # <home>/keys/evidence-log.key, generated on first use.
+    log_signing_key: SecretStr | None = None
+    # Where evidence bytes are kept: files under <home>/evidence, or the evidence_blobs table
+    # (for installations whose home is not shared between the web servers).
+    evidence_storage: Literal["home", "database"] = "home"
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -58,6 +64,21 @@ class ScoringConfig(BaseModel):
     prior: float
     thresholds: Thresholds
     infringement_kinds: list[str] = Field(default_factory=list)
+    # A factor per signal kind that multiplies its detectors' weights, fitted from the cases'
+    # outcomes by `vigil calibrate`; a kind not named keeps its weights as they are.
+    kind_scale: dict[str, float] = Field(default_factory=dict)
+    # The prior of the rule that charges a listing copying a work with counterfeiting or with
+    # infringement, which reads the detectors' own weights: decisions (confirmed, dismissed)
+    # say nothing about the charge, so calibration leaves the rule where it was. None: `prior`.
+    charge_prior: float | None = None
+
+    @field_validator("kind_scale")
+    @classmethod
+    def _positive_scale(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = sorted(kind for kind, factor in value.items() if not factor > 0)
+        if bad:
+            raise ValueError(f"kind_scale factors must be above 0 (see {', '.join(bad)})")
+        return value
 
 
 class CurrencyConfig(BaseModel):
@@ -83,7 +104,7 @@ class ScanConfig(BaseModel):
     cache_dir: str | None = None
 
 
-def _read_yaml(text: str, origin: str) -> dict[str, Any]:
+def read_yaml(text: str, origin: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -95,11 +116,11 @@ def _read_yaml(text: str, origin: str) -> dict[str, Any]:
     return data
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def merge_mappings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_mappings(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -110,18 +131,33 @@ def shipped_data(name: str) -> str:
     return resources.files("vigil.data").joinpath(name).read_text(encoding="utf-8")
 
 
+# The scoring weights `vigil calibrate --apply` wrote, relative to the home; they override
+# `<home>/config.yaml`'s and are overridden by an explicit extra configuration file.
+CALIBRATED_WEIGHTS = Path("calibration") / "weights.yaml"
+
+
+def calibrated_scoring(weights: dict[str, Any]) -> dict[str, Any]:
+    """The part of a calibrated weights file that overrides the configuration (its prior and
+    kind factors; the rest of the file records how they were fitted)."""
+    return {
+        "scoring": {k: weights[k] for k in ("prior", "kind_scale", "charge_prior") if k in weights}
+    }
+
+
 def load_scan_config(home: Path | None = None, extra: Path | None = None) -> ScanConfig:
-    """The shipped configuration, overridden by `<home>/config.yaml` and then by `extra`."""
-    data = _read_yaml(shipped_data("config.yaml"), "vigil/data/config.yaml")
+    """The shipped configuration, overridden by `<home>/config.yaml`, the calibrated weights
+    (`<home>/calibration/weights.yaml`) and then by `extra`."""
+    data = read_yaml(shipped_data("config.yaml"), "vigil/data/config.yaml")
     detectors_dir = resources.files("vigil.data").joinpath("detectors")
     shipped_detectors: dict[str, Any] = {}
     for entry in sorted(detectors_dir.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
             name = entry.name.removesuffix(".yaml")
             origin = f"vigil/data/detectors/{entry.name}"
-            shipped_detectors[name] = _read_yaml(entry.read_text(encoding="utf-8"), origin)
-    data["detectors"] = _merge(shipped_detectors, data.get("detectors") or {})
-    for path in (home / "config.yaml" if home else None, extra):
+            shipped_detectors[name] = read_yaml(entry.read_text(encoding="utf-8"), origin)
+    data["detectors"] = merge_mappings(shipped_detectors, data.get("detectors") or {})
+    calibrated = home / CALIBRATED_WEIGHTS if home else None
+    for path in (home / "config.yaml" if home else None, calibrated, extra):
         if path is None or not path.exists():
             if path is extra and extra is not None:
                 raise ConfigError(f"{extra}: no such configuration file")
@@ -130,7 +166,10 @@ def load_scan_config(home: Path | None = None, extra: Path | None = None) -> Sca
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise ConfigError(f"{path}: cannot read it: {error}") from error
-        data = _merge(data, _read_yaml(text, str(path)))
+        override = read_yaml(text, str(path))
+        if path is calibrated:
+            override = calibrated_scoring(override)
+        data = merge_mappings(data, override)
     if home is not None:
         data.setdefault("cache_dir", str(home / "cache"))
     try:

@@ -43,6 +43,8 @@ def test_the_queue_is_worked_from_the_keyboard(visitor: Visitor) -> None:
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/listings/{second}\?"))
     expect(page.get_by_test_id("listing-title")).to_be_visible()
+    # The keys work once the page's script has run (after its stylesheets have loaded).
+    page.wait_for_load_state("load")
     page.keyboard.press("q")
     expect(page).to_have_url(re.compile(r"/queue"))
 

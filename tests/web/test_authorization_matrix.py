@@ -20,15 +20,18 @@ from httpx2 import Response
 from PIL import Image
 from sqlalchemy import insert, select
 
+from tests.notices.factories import insert_notice
 from tests.web.conftest import Web, email
 from vigil.domain.people import Role
-from vigil.services import accounts
+from vigil.services import accounts, cases
+from vigil.services.cases import Opening
 from vigil.services.media import MediaPlaces
 from vigil.settings import Settings
 from vigil.store.db import cli_actor, open_store
 from vigil.store.tables import (
     ApiKeyRow,
     BrandRow,
+    CaseRow,
     ListingAccessRow,
     ListingRow,
     ProductRow,
@@ -42,7 +45,15 @@ from vigil.web.app import create_app
 from vigil.web.security import Public, Requirement
 
 # Routes anyone may call; everything else must declare a Requirement.
-PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/language")}
+PUBLIC = {
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/language"),
+    ("GET", "/api/v1/transparency/tree-head"),
+    ("GET", "/api/v1/transparency/public-key"),
+    ("GET", "/api/v1/transparency/inclusion"),
+    ("GET", "/api/v1/transparency/consistency"),
+}
 PARAM = re.compile(r"{(\w+)}")
 KNOWN_PARAMS = {
     "brand_id",
@@ -55,6 +66,8 @@ KNOWN_PARAMS = {
     "sha256",
     "work_id",
     "cluster_key",
+    "case_id",
+    "notice_id",
 }
 # Other people's accounts and keys are for admins: the operator's other roles see only their own.
 PEOPLE_PARAMS = {"user_id", "key_id"}
@@ -116,6 +129,8 @@ class Objects:
     sha256: str
     work_id: int
     cluster_key: str
+    case_id: int
+    notice_id: int
 
     def fill(self, path: str) -> str:
         return PARAM.sub(lambda m: str(getattr(self, m.group(1))), path)
@@ -223,9 +238,16 @@ def make_objects(web: Web, member_id: str, user_email: str) -> Objects:
     with web.store.session() as session:
         key_id = session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.id == key.id))
     assert key_id is not None
+    case_id = cases.open_case(
+        web.store, cli_actor(), Opening(listing_pks=[listing_pk], owner=member_id),
+        cases.CaseConfig(),
+    )  # fmt: skip
+    with web.store.session() as session:
+        # A sent notice of the case, as the notice service stores one.
+        notice_id = insert_notice(session, session.get_one(CaseRow, case_id), n=n)
     return Objects(
         member_id, brand_id, product_id, listing_pk, scan.id, user_id, key_id, sha256, work_id,
-        cluster_key,
+        cluster_key, case_id, notice_id,
     )  # fmt: skip
 
 

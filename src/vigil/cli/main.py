@@ -5,7 +5,18 @@ from __future__ import annotations
 import typer
 
 from vigil import __version__
-from vigil.cli import demo, evaluate, people, registry, sample, scan, serve
+from vigil.cli import (
+    calibrate,
+    cases,
+    demo,
+    evaluate,
+    evidence,
+    people,
+    registry,
+    sample,
+    scan,
+    serve,
+)
 
 app = typer.Typer(
     name="vigil",
@@ -20,8 +31,11 @@ app.command("sample")(sample.command)
 app.command("evaluate")(evaluate.command)
 app.command("demo")(demo.command)
 app.command("serve")(serve.command)
+app.command("calibrate")(calibrate.command)
 app.add_typer(people.member_app, name="member")
 app.add_typer(people.user_app, name="user")
+app.add_typer(cases.app, name="cases")
+app.add_typer(evidence.app, name="evidence")
 
 
 def _version(value: bool) -> None:

@@ -11,8 +11,9 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vigil.cli.common import HomeOption, config_for, console, reported, store_for
+from vigil.cli.common import HomeOption, config_for, console, reported, settings_for, store_for
 from vigil.pipeline.readers import Format
+from vigil.services.cases.config import load_case_config
 from vigil.services.scan import ScanSummary, scan
 
 
@@ -68,7 +69,14 @@ def command(
                 bar.update(task, scanned=scanned, rejected=rejected, rate=scanned / elapsed)
 
             summary = scan(
-                store, inputs, out, config=scan_config, workers=workers, fmt=fmt, progress=progress
+                store,
+                inputs,
+                out,
+                config=scan_config,
+                workers=workers,
+                fmt=fmt,
+                progress=progress,
+                case_config=load_case_config(settings_for(home).home),
             )
     print_summary(summary)
 
@@ -83,6 +91,8 @@ def print_summary(summary: ScanSummary) -> None:
         table.add_row(f"  {verdict}", f"{count:,} ({share:.1%})")
     table.add_row("rejected", f"{summary.rejected:,}")
     table.add_row("stored (flagged)", f"{summary.stored:,}")
+    if summary.cases_opened:
+        table.add_row("cases opened by rules", f"{summary.cases_opened:,}")
     table.add_row("duration", f"{summary.duration_s:.1f} s")
     table.add_row("rate", f"{summary.listings_per_second:,.0f} listings/s ({summary.workers} w)")
     console.print(table)

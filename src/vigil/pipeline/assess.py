@@ -219,6 +219,8 @@ class Assessor:
         score = self.scorer.score(
             ((s["kind"], s["weight"]) for s in signals), attributed=brand is not None
         )
+        if self.scorer.kind_scale:
+            signals = [self.scorer.shown(s) for s in signals]
         row = {
             "platform": facts.platform,
             "listing_id": facts.listing_id,

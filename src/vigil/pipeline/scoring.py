@@ -1,10 +1,15 @@
-"""Additive log-odds scoring: prior + the sum of signal weights, every contribution visible."""
+"""Additive log-odds scoring: prior + the sum of signal weights, every contribution visible.
+
+A calibrated configuration multiplies each signal kind's weights by a factor (`kind_scale`);
+the assessment then shows the weight as scored, and the detector's own weight beside it.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from vigil.domain.assessment import Verdict
 from vigil.settings import ScoringConfig
@@ -31,16 +36,30 @@ class Scorer:
         self.prior = config.prior
         self.thresholds = config.thresholds
         self.infringement_kinds = frozenset(config.infringement_kinds)
+        self.kind_scale = dict(config.kind_scale)
+        self.charge_prior = config.prior if config.charge_prior is None else config.charge_prior
+
+    def shown(self, signal: dict[str, Any]) -> dict[str, Any]:
+        """A signal row with the weight it scores with; a scaled one keeps the detector's own
+        weight and the factor in its details, so that calibration refits from the former."""
+        factor = self.kind_scale.get(signal["kind"], 1.0)
+        if factor == 1.0:
+            return signal
+        details = dict(signal.get("details") or {})
+        base = float(details.setdefault("detector_weight", signal["weight"]))
+        details["kind_scale"] = factor
+        return {**signal, "weight": round(base * factor, 4), "details": details}
 
     def score(self, contributions: Iterable[tuple[str, float]], *, attributed: bool) -> Score:
         """`attributed`: the listing was tied to a registered brand (a fake needs a brand)."""
         log_odds = self.prior
-        # The log-odds of everything but the infringement signals: whether the listing would
-        # look like a fake without the work it copies.
-        other = self.prior
+        # The log-odds of everything but the infringement signals, on the detectors' own
+        # weights: whether the listing would look like a fake without the work it copies.
+        other = self.charge_prior
         infringement = False
+        scale = self.kind_scale
         for kind, weight in contributions:
-            log_odds += weight
+            log_odds += weight * scale.get(kind, 1.0) if scale else weight
             if kind in self.infringement_kinds:
                 infringement = infringement or weight > 0
             else:

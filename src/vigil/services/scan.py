@@ -28,6 +28,8 @@ from vigil.pipeline.images import ImageStage, single_threaded
 from vigil.pipeline.local import LocalEngine
 from vigil.pipeline.readers import Format, RawRecord, Rejection, check_inputs, read_records
 from vigil.pipeline.scoring import Scorer
+from vigil.services.cases.config import CaseConfig, load_case_config
+from vigil.services.cases.rules import apply_rules
 from vigil.services.registry import registry_snapshot
 from vigil.settings import ScanConfig
 from vigil.store import clusters_repo, listings_repo
@@ -56,6 +58,7 @@ class ScanSummary:
     workers: int = 1
     warnings: list[str] = field(default_factory=list)
     clusters: int = 0  # copy-paste clusters found and stored
+    cases_opened: int = 0  # by members' case rules over the listings this scan stored
     started_at: str = ""
     finished_at: str = ""
 
@@ -158,6 +161,7 @@ def scan(
     store_all: bool = False,
     stored: Stored | None = None,
     local_images: bool = True,
+    case_config: CaseConfig | None = None,
 ) -> ScanSummary:
     """Assess every listing of `inputs`; write `out/assessments.jsonl`, `rejected.jsonl`,
     `summary.json`; store flagged listings and their signals.
@@ -165,7 +169,9 @@ def scan(
     With `scan_id`, the caller has recorded the scan's row and records its end (the web's scan
     runs do); `store_all` stores every assessment, clear ones included; `stored` is told how
     many listings are stored so far after each batch. `local_images` False reads listing images
-    from http(s) URLs only, never from paths on this machine (the web's scans of uploads)."""
+    from http(s) URLs only, never from paths on this machine (the web's scans of uploads).
+    Afterwards members' case rules open cases over the stored listings (timed by
+    `case_config`, the shipped case configuration by default)."""
     checked = check_inputs(inputs, fmt)
     assessor = compile_assessor(registry_snapshot(store), config, local_images=local_images)
     recorded_here = scan_id is None
@@ -184,6 +190,8 @@ def scan(
     try:
         stats = _first_pass(assessor, checked, outputs, summary, workers, progress)
         _second_pass(store, assessor, stats, outputs, summary, started, store_all, stored)
+        opened = apply_rules(store, case_config or load_case_config(), scan_id=scan_id)
+        summary.cases_opened = len(opened.opened)
         summary.duration_s = round(time.perf_counter() - clock, 3)
         summary.listings_per_second = round(summary.scanned / max(summary.duration_s, 1e-9), 1)
         summary.finished_at = _now().isoformat()

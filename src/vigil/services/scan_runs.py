@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from vigil.domain.people import Actor
 from vigil.errors import VigilError
+from vigil.services.cases.config import load_case_config
 from vigil.services.scan import ScanSummary, scan
 from vigil.services.tenancy import visible_listings, visible_scans
 from vigil.settings import Settings, load_scan_config
@@ -468,6 +469,7 @@ class ScanRunner:
             store_all=True,
             stored=stored,
             local_images=self.local_images,
+            case_config=load_case_config(self.settings.home),
         )
 
     def _check_stopping(self) -> None:

@@ -7,12 +7,15 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -261,6 +264,167 @@ class SignalRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class CaseRuleRow(Base):
+    """A member's rule that opens cases by itself after a scan (e.g. risk >= 0.9 for a brand)."""
+
+    __tablename__ = "case_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    brand: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    min_risk: Mapped[float] = mapped_column(Float)
+    verdicts: Mapped[list[Any]] = mapped_column(JSON)
+    # One case per seller (all its matching listings), or one per listing.
+    group_by: Mapped[str] = mapped_column(String(20), default="seller", server_default="seller")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseRow(Base):
+    """A case: suspicion about listings or a seller, worked to a decision and a takedown."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_owner_state", "owner_id", "state"),
+        Index("ix_cases_due", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # What people quote: "C-2026-000042".
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(20))
+    # The analyst's last judgement (confirmed/dismissed), kept through later states.
+    decision: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    # The member whose rights the case defends (its rights holder), who opened it.
+    owner_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    brand: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    platform: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    seller_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    origin: Mapped[str] = mapped_column(String(20))  # manual, queue, rule
+    rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_rules.id", ondelete="SET NULL"), nullable=True
+    )
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    opened_by: Mapped[str] = mapped_column(String(320))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The service-level timer that runs in the current state, and when it falls due.
+    timer: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    notice_sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    actioned_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class CasePartyRow(Base):
+    """A member taking part in a case, in a role; parties see the case, nobody else does."""
+
+    __tablename__ = "case_parties"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+
+class CaseListingRow(Base):
+    __tablename__ = "case_listings"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    listing_pk: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseEventRow(Base):
+    """One line of a case's timeline: opened, moved, assigned, commented, evidence, notice..."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class EvidenceItemRow(Base):
+    """A piece of a case's evidence, content-addressed (SHA-256 of its bytes) and entered in the
+    transparency log. Its bytes are kept under the home or in `evidence_blobs`."""
+
+    __tablename__ = "evidence_items"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # listing_snapshot, image, signals, attachment
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    # A file name for attachments, the image's reference for images.
+    name: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    listing_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("listings.id", ondelete="SET NULL"), nullable=True
+    )
+    captured_at: Mapped[datetime] = mapped_column(default=utcnow)
+    captured_by: Mapped[str] = mapped_column(String(320))
+    storage: Mapped[str] = mapped_column(String(10))  # home, database
+    # The entry's index in the transparency log, and the entry itself (canonical JSON).
+    log_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
+    log_entry: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class EvidenceBlobRow(Base):
+    """Evidence bytes kept in the database (setting `evidence_storage: database`)."""
+
+    __tablename__ = "evidence_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class NoticeRow(Base):
+    """A takedown notice sent to a marketplace for a confirmed case, and its answer."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)  # "N-2026-000042-1"
+    type: Mapped[str] = mapped_column(String(20))  # counterfeit, trademark, copyright
+    platform: Mapped[str] = mapped_column(String(100))
+    marketplace_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    template: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(10))
+    # The notice for machines (its JSON form); HTML and PDF are rendered from it.
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the document's canonical JSON
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_by: Mapped[str] = mapped_column(String(320))
+    due_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    answered_by: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    action: Mapped[str | None] = mapped_column(String(10), nullable=True)  # yes, no, partial
+    counter_notice: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    answer_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The listings the marketplace says it removed (their platform ids), for a partial answer.
+    removed: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+
+
 class AuditEventRow(Base):
     """Who did what, when: every write through a service leaves one."""
 
@@ -315,3 +479,47 @@ class TextClusterMemberRow(Base):
     platform: Mapped[str] = mapped_column(String(100), primary_key=True)
     listing_id: Mapped[str] = mapped_column(String(300), primary_key=True)
     seller_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+# --- The evidence transparency log (vigil.evidence.log) -----------------------------------
+
+
+class EvidenceLogEntryRow(Base):
+    """One entry of the append-only Merkle log, at its 0-based position `idx`, with its RFC 6962
+    leaf hash (SHA-256 of 0x00 and the entry). Rows are never updated or deleted."""
+
+    __tablename__ = "evidence_log_entries"
+    # No index on leaf_hash: its random keys would dirty a page per append and cost about 40%
+    # of the append rate at 1M entries; whoever logs an item keeps the index `append` returns.
+
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    appended_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvidenceLogNodeRow(Base):
+    """The hash of a perfect subtree of the log: leaves [idx * 2**level, (idx + 1) * 2**level)
+    for level >= 1 (level 0 is the entry's own leaf hash). Stored once the subtree is full, so
+    any proof or root needs O(log n) of them."""
+
+    __tablename__ = "evidence_log_nodes"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class EvidenceTreeHeadRow(Base):
+    """A signed tree head: the log had `size` entries with root `root` at `timestamp`, signed
+    with Ed25519 by the key whose id is `key_id`. A new key may sign the same size again."""
+
+    __tablename__ = "evidence_tree_heads"
+    __table_args__ = (Index("ix_evidence_tree_heads_size", "size"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    timestamp: Mapped[datetime] = mapped_column()
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    key_id: Mapped[str] = mapped_column(String(64))

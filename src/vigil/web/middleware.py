@@ -12,10 +12,10 @@ from vigil.settings import Settings
 
 # Routes that take files or batches get the upload limit; everything else the body limit.
 UPLOAD_PATHS = ("/api/v1/listings", "/api/v1/registry/upload", "/registry/upload", "/scans/upload")
-# ... and the routes that take a registry entry's image or a work's file.
+# ... and the routes that take a registry entry's image, a work's file or a case's attachment.
 IMAGE_UPLOADS = re.compile(
     r"(/api/v1)?(/registry)?/(brands/\d+/(logos|counterfeit-images)|products/\d+/images"
-    r"|works/\d+/files)"
+    r"|works/\d+/files|cases/\d+/evidence/attach(ments)?)"
 )
 
 CONTENT_SECURITY_POLICY = (

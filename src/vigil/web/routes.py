@@ -8,19 +8,25 @@ from vigil.web.api import (
     accounts,
     assessments,
     audit,
+    cases,
     clusters,
     dashboard,
+    evidence,
     listings,
+    notices,
     registry,
     registry_images,
     registry_works,
     scans,
+    transparency,
 )
 from vigil.web.pages import admin, auth, review
 from vigil.web.pages import audit as audit_page
+from vigil.web.pages import cases as cases_page
 from vigil.web.pages import clusters as clusters_page
 from vigil.web.pages import dashboard as dashboard_page
 from vigil.web.pages import keys as keys_page
+from vigil.web.pages import notices as notices_page
 from vigil.web.pages import registry as registry_page
 from vigil.web.pages import registry_images as registry_images_page
 from vigil.web.pages import registry_works as registry_works_page
@@ -37,12 +43,19 @@ api_router.include_router(scans.router, tags=["scans"])
 api_router.include_router(assessments.router, tags=["assessments"])
 api_router.include_router(clusters.router, tags=["assessments"])
 api_router.include_router(dashboard.router, tags=["dashboard"])
+api_router.include_router(cases.router, tags=["cases"])
+api_router.include_router(evidence.router, tags=["cases"])
+# Before anything else under /notices: it declares /notices/stats ahead of /notices/{notice_id}.
+api_router.include_router(notices.router, tags=["notices"])
+api_router.include_router(transparency.router, tags=["transparency"])
 
 pages_router = APIRouter(include_in_schema=False)
 for module in (
     auth,
     dashboard_page,
     review,
+    cases_page,
+    notices_page,
     clusters_page,
     registry_page,
     registry_images_page,

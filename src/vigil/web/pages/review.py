@@ -33,6 +33,7 @@ from vigil.services.assessments import (
 from vigil.services.assessments.copied_text import cluster_links, copied_passages
 from vigil.services.assessments.count import Tally, count_assessments
 from vigil.services.assessments.highlights import Segment, segments
+from vigil.services.cases.desk import cases_holding
 from vigil.services.media import MediaPlaces, listing_image
 from vigil.services.registry_works import work_ids
 from vigil.services.tenancy import visible_brands
@@ -357,6 +358,7 @@ def listing_page(
         # Named as the share form listed it; anything else as given.
         "shared": next((m.name for m in members if m.id == shared), shared),
         "queue_href": _back_to_queue(request.query_params.get("from", "/queue")),
+        "listing_cases": cases_holding(store, actor, listing_pk),
     }
     return render(request, "review/listing.html", context)
 

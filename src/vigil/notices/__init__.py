@@ -1,0 +1,1 @@
+"""Takedown notices: the machine form (`document`) and its renderings for people (`render`)."""

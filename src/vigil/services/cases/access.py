@@ -1,0 +1,102 @@
+"""Who may see and work on a case: its parties, and the operator.
+
+A member sees the cases it is a party to, in any role; a case it is not party to is reported
+exactly as a missing one. Among the parties, the rights holder decides (confirms, dismisses,
+sends notices); every party's analysts may comment and attach; the marketplace answers notices.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import ColumnElement, exists, select, true
+from sqlalchemy.orm import Session
+
+from vigil.domain.cases import PartyRole
+from vigil.domain.people import Actor, Role
+from vigil.errors import VigilError
+from vigil.store.tables import CasePartyRow, CaseRow
+
+
+class CaseNotFound(VigilError):
+    """No such case, or not one the actor is party to: the two look the same."""
+
+
+class CaseForbidden(VigilError):
+    """The actor sees the case but its role there does not allow this."""
+
+
+def visible_cases(actor: Actor) -> ColumnElement[bool]:
+    """A filter on `CaseRow` that keeps the cases `actor` may see."""
+    if actor.is_operator:
+        return true()
+    return exists().where(
+        CasePartyRow.case_id == CaseRow.id, CasePartyRow.member_id == actor.member_id
+    )
+
+
+def party_roles(session: Session, actor: Actor, case_id: int) -> set[PartyRole]:
+    """The roles the actor's member holds in the case (none for the operator unless it took
+    part itself)."""
+    if actor.member_id is None:
+        return set()
+    rows = session.scalars(
+        select(CasePartyRow.role).where(
+            CasePartyRow.case_id == case_id, CasePartyRow.member_id == actor.member_id
+        )
+    )
+    return {PartyRole(role) for role in rows}
+
+
+def case_for(session: Session, actor: Actor, case_id: int, *, write: bool = False) -> CaseRow:
+    """The case, if the actor may see it (and, with `write`, work on it: an analyst or admin
+    with a write key); CaseNotFound otherwise, whatever the reason."""
+    row = session.scalar(select(CaseRow).where(CaseRow.id == case_id, visible_cases(actor)))
+    if row is None:
+        raise CaseNotFound(f"no case {case_id}")
+    if write and not may_work(actor):
+        raise CaseForbidden(
+            "working on a case needs an analyst's or admin's role and a key that may write"
+        )
+    return row
+
+
+def may_work(actor: Actor) -> bool:
+    return actor.role.includes(Role.ANALYST) and actor.can_write
+
+
+def may_decide(session: Session, actor: Actor, case: CaseRow) -> bool:
+    """Deciding a case (review, confirm, dismiss, notice, close, reopen) is the rights holder's,
+    or the operator's."""
+    if not may_work(actor):
+        return False
+    return actor.is_operator or PartyRole.RIGHTS_HOLDER in party_roles(session, actor, case.id)
+
+
+def may_answer(session: Session, actor: Actor, case: CaseRow) -> bool:
+    """Recording a marketplace's answer: the marketplace itself, the rights holder (who was told
+    the answer) or the operator."""
+    if not may_work(actor):
+        return False
+    if actor.is_operator:
+        return True
+    roles = party_roles(session, actor, case.id)
+    return bool(roles & {PartyRole.MARKETPLACE, PartyRole.RIGHTS_HOLDER})
+
+
+REFERENCE = re.compile(r"C-\d{4}-\d{1,12}")
+
+
+def resolve_case(session: Session, actor: Actor, text: str, *, write: bool = False) -> CaseRow:
+    """The case a person names: its reference (C-2026-000042) or its number (42)."""
+    named = text.strip()
+    if REFERENCE.fullmatch(named.upper()):
+        case_id = session.scalar(select(CaseRow.id).where(CaseRow.reference == named.upper()))
+        if case_id is None:
+            raise CaseNotFound(f"no case {named}")
+        return case_for(session, actor, case_id, write=write)
+    if named.isdigit():
+        return case_for(session, actor, int(named), write=write)
+    raise CaseNotFound(
+        f"{named!r} names no case: give its reference (like C-2026-000042) or its number"
+    )
