@@ -65,6 +65,18 @@ def test_scan_writes_the_three_outputs(tmp_path: Path) -> None:
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
+def test_scan_store_all_keeps_cleared_listings_too(tmp_path: Path) -> None:
+    home = str(tmp_path / "home")
+    vigil("registry", "load", str(write_registry(tmp_path / "registry.yaml")), "--home", home)
+    feed = write_jsonl(tmp_path / "feed.jsonl", [listing(), listing(title="高仿 小米14 Ultra")])
+    for flags, stored in (([], 1), (["--store-all"], 2)):
+        out = tmp_path / f"out{len(flags)}"
+        code, _, _ = vigil("scan", str(feed), "--out", str(out), "--home", home, *flags)
+        summary = orjson.loads((out / "summary.json").read_bytes())
+        assert code == 0 and summary["by_verdict"].get("clear") == 1
+        assert summary["stored"] == stored
+
+
 def test_scan_of_a_missing_file_fails_clearly(tmp_path: Path) -> None:
     code, _, err = vigil("scan", str(tmp_path / "feed.jsonl"), "--home", str(tmp_path))
     assert code == 1 and "feed.jsonl: no such file" in err

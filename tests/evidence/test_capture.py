@@ -29,7 +29,6 @@ from vigil.services.evidence import (
     clean_media_type,
     evidence_content,
     evidence_items,
-    parse_case,
 )
 from vigil.store.db import Store
 from vigil.store.tables import (
@@ -276,14 +275,6 @@ def test_names_and_media_types_are_cleaned() -> None:
     assert clean_media_type("text/html; charset=utf-8") == "text/html"
     assert clean_media_type("not a type") == "application/octet-stream"
     assert clean_media_type(None) == "application/octet-stream"
-
-
-def test_cases_are_named_by_reference_or_number() -> None:
-    assert parse_case("C-2026-000042") == 42
-    assert parse_case(" c-2026-7 ") == 7
-    assert parse_case("42") == 42
-    with pytest.raises(EvidenceError, match=r"reference \(C-2026-000042\) or its number"):
-        parse_case("case 42")
 
 
 def test_a_photo_changed_in_the_scans_store_is_reported_not_captured(world: EvidenceWorld) -> None:

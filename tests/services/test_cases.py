@@ -313,3 +313,11 @@ def test_a_party_brought_in_sees_the_listings_of_the_case(world: CaseWorld) -> N
     other = world.listing("acme")
     with world.store.session() as session:
         assert not can_see_listing(session, shopmart, other)
+
+
+def test_cases_are_named_by_reference_or_number() -> None:
+    assert cases.case_number("C-2026-000042") == 42
+    assert cases.case_number(" c-2026-7 ") == 7
+    assert cases.case_number("42") == 42
+    with pytest.raises(CaseNotFound, match=r"give its reference \(like C-2026-000042\)"):
+        cases.case_number("case 42")

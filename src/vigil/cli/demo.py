@@ -44,6 +44,8 @@ def command(
     print_summary(result.scan)
     print_evaluation(result.evaluation)
     print_users(result.users)
+    if result.cases:
+        console.print(f"cases opened by the demo (see /cases): {', '.join(result.cases)}")
     if serve:
         from vigil.cli.serve import serve as run_server
 

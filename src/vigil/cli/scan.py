@@ -44,6 +44,13 @@ def command(
     config: Annotated[
         Path | None, typer.Option(help="Extra configuration file (weights, thresholds).")
     ] = None,
+    store_all: Annotated[
+        bool,
+        typer.Option(
+            help="Store every assessed listing, cleared ones too (so that analysts can audit a "
+            "sample of them, which `vigil calibrate` needs)."
+        ),
+    ] = False,
     home: HomeOption = None,
 ) -> None:
     """Scan listing feeds: assess every listing, store the flagged ones, write the results."""
@@ -76,6 +83,7 @@ def command(
                 workers=workers,
                 fmt=fmt,
                 progress=progress,
+                store_all=store_all,
                 case_config=load_case_config(settings_for(home).home),
             )
     print_summary(summary)
@@ -90,7 +98,7 @@ def print_summary(summary: ScanSummary) -> None:
         share = count / summary.scanned if summary.scanned else 0.0
         table.add_row(f"  {verdict}", f"{count:,} ({share:.1%})")
     table.add_row("rejected", f"{summary.rejected:,}")
-    table.add_row("stored (flagged)", f"{summary.stored:,}")
+    table.add_row("stored", f"{summary.stored:,}")
     if summary.cases_opened:
         table.add_row("cases opened by rules", f"{summary.cases_opened:,}")
     table.add_row("duration", f"{summary.duration_s:.1f} s")

@@ -25,17 +25,12 @@ from vigil.evidence.merkle import (
     subtree_from_perfect,
 )
 from vigil.evidence.signing import LogSigner, TreeHead, utc_milliseconds, verify_tree_head
-from vigil.store.tables import EvidenceLogEntryRow, EvidenceLogNodeRow, EvidenceTreeHeadRow
+from vigil.store.tables import EvidenceLogEntryRow, EvidenceLogNodeRow, EvidenceTreeHeadRow, as_utc
 
 # Any constant would do; all appenders of every Vigil process take the same one.
 _ADVISORY_LOCK = 0x5649_4749_4C5F_4C47
 
 Perfect = tuple[int, int]
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything the log stores is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class TransparencyLog:
@@ -366,7 +361,7 @@ def _head(row: EvidenceTreeHeadRow) -> TreeHead:
     return TreeHead(
         size=int(row.size),
         root=bytes(row.root),
-        timestamp=_aware(row.timestamp),
+        timestamp=as_utc(row.timestamp),
         signature=bytes(row.signature),
         key_id=row.key_id,
     )

@@ -35,7 +35,7 @@ from vigil.settings import (
     shipped_data,
 )
 from vigil.store.db import Store, audit
-from vigil.store.tables import CaseEventRow, CaseListingRow, CaseRow, SignalRow
+from vigil.store.tables import CaseEventRow, CaseListingRow, CaseRow, SignalRow, as_utc
 
 HISTORY = CALIBRATED_WEIGHTS.parent / "history"
 DECIDED = (Decision.CONFIRMED.value, Decision.DISMISSED.value)
@@ -89,7 +89,7 @@ def gather_outcomes(store: Store) -> Outcomes:
     sums: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     with store.session() as session:
         for listing_pk, decision, at, case_id in session.execute(query):
-            key = (_aware(at), case_id, decision)
+            key = (as_utc(at), case_id, decision)
             if listing_pk not in latest or key[:2] > latest[listing_pk][:2]:
                 latest[listing_pk] = key
         signals = select(
@@ -109,11 +109,6 @@ def gather_outcomes(store: Store) -> Outcomes:
             features[row, column[kind]] = total
     confirmed = np.array([latest[pk][2] == Decision.CONFIRMED.value for pk in pks], dtype=bool)
     return Outcomes(kinds=kinds, features=features, confirmed=confirmed, listing_pks=pks)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives times back without their zone; they were written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

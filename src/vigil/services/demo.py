@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from vigil.domain.registry import MemberKind
 from vigil.errors import VigilError
-from vigil.services.demo_platform import DemoUser, seed_platform
+from vigil.services.demo_cases import seed_cases
+from vigil.services.demo_platform import MARKET_SUFFIX, DemoUser, seed_platform
 from vigil.services.evaluate import Evaluation, evaluate
 from vigil.services.registry import LoadReport, load_registry
 from vigil.services.sample import write_sample
@@ -21,6 +23,7 @@ class DemoResult:
     scan: ScanSummary
     evaluation: Evaluation
     users: list[DemoUser]
+    cases: list[str]  # the references of the cases the demo opened (none on a second run)
 
 
 def run_demo(
@@ -44,4 +47,20 @@ def run_demo(
     )
     evaluation = evaluate(folder / "scan" / "assessments.jsonl", sample.truth)
     users = seed_platform(store, settings, sample.listings_path)
-    return DemoResult(report, summary, evaluation, users)
+    return DemoResult(report, summary, evaluation, users, demo_cases(store, settings, users))
+
+
+def demo_cases(store: Store, settings: Settings, users: list[DemoUser]) -> list[str]:
+    """The demo's cases, between its brand owner and its busiest marketplace."""
+    owner = next((u for u in users if u.kind == MemberKind.BRAND_OWNER.value), None)
+    market = next((u for u in users if u.kind == MemberKind.MARKETPLACE.value), None)
+    if owner is None or market is None:
+        return []
+    platform = market.member_id.removesuffix(MARKET_SUFFIX)
+    return seed_cases(
+        store,
+        settings,
+        owner_id=owner.member_id,
+        owner_email=owner.email,
+        market=(platform, market.member_id),
+    )

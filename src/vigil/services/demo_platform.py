@@ -30,6 +30,8 @@ PLATFORM_NAMES = {
     "jd": "JD.com", "taobao": "Taobao", "tmall": "Tmall", "pinduoduo": "Pinduoduo",
     "xianyu": "Xianyu", "ebay": "eBay", "amazon": "Amazon",
 }  # fmt: skip
+# A platform's marketplace member is named after it: "jd-market".
+MARKET_SUFFIX = "-market"
 UPLOAD_BATCH = 5_000  # lines per upload, below the API's 10,000 per request
 
 
@@ -113,7 +115,7 @@ def seed_platform(store: Store, settings: Settings, listings: Path) -> list[Demo
     markets: dict[str, tuple[int, str]] = {}
     try:
         for platform, lines in sorted(_feed_by_platform(listings).items()):
-            member_id = f"{platform}-market"
+            member_id = f"{platform}{MARKET_SUFFIX}"
             market_name = f"{PLATFORM_NAMES.get(platform, platform.title())} trust & safety"
             _ensure_member(store, member_id, market_name, MemberKind.MARKETPLACE)
             uploader = Actor(

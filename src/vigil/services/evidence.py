@@ -38,14 +38,20 @@ from vigil.services.cases import CaseNotFound, case_for, record_event
 from vigil.services.media import MAX_FILE_BYTES, MEDIA_TYPES, MediaPlaces
 from vigil.settings import Settings
 from vigil.store.db import Store, audit
-from vigil.store.tables import CaseListingRow, CaseRow, EvidenceItemRow, ListingRow, SignalRow
+from vigil.store.tables import (
+    CaseListingRow,
+    CaseRow,
+    EvidenceItemRow,
+    ListingRow,
+    SignalRow,
+    as_utc,
+)
 
 # The scan's image store holds what it fetched, up to the fetcher's own limit.
 MAX_IMAGE_BYTES = MAX_FILE_BYTES * 4
 MAX_NAME = 200
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_REFERENCE = re.compile(r"C-\d{4}-(\d+)", re.IGNORECASE)
 
 
 class EvidenceError(VigilError):
@@ -128,19 +134,6 @@ class _Candidate:
         return cls(kind, sha256_hex(data), media_type, name, listing, data=data)
 
 
-def parse_case(text: str) -> int:
-    """The case number in a reference (C-2026-000042) or a plain number ("42")."""
-    cleaned = text.strip()
-    found = _REFERENCE.fullmatch(cleaned)
-    if found is not None:
-        return int(found.group(1))
-    if cleaned.isdigit():
-        return int(cleaned)
-    raise EvidenceError(
-        f"{text!r} is not a case: name it by its reference (C-2026-000042) or its number (42)"
-    )
-
-
 def item_of(row: EvidenceItemRow, listing: ListingRow | None) -> EvidenceItem:
     return EvidenceItem(
         id=row.id,
@@ -152,15 +145,11 @@ def item_of(row: EvidenceItemRow, listing: ListingRow | None) -> EvidenceItem:
         listing_pk=row.listing_pk,
         platform=listing.platform if listing is not None else None,
         listing_id=listing.listing_id if listing is not None else None,
-        captured_at=_aware(row.captured_at),
+        captured_at=as_utc(row.captured_at),
         captured_by=row.captured_by,
         storage=row.storage,
         log_index=None if row.log_index is None else int(row.log_index),
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # Photos -------------------------------------------------------------------------------------

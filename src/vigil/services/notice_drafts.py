@@ -59,6 +59,7 @@ from vigil.store.tables import (
     SignalRow,
     UserRow,
     WorkRow,
+    as_utc,
 )
 
 MAX_NOTE = 4_000
@@ -77,13 +78,6 @@ class NoticeNotFound(CaseNotFound):
 
 class NoticeConflict(NoticeError):
     """The notice or its case is not in a state that allows this (answered already, say)."""
-
-
-def utc(moment: datetime | None) -> datetime | None:
-    """SQLite gives times back without their zone; they were written in UTC."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- drafting ------------------------------------------------------------------------------
@@ -221,7 +215,7 @@ def _evidence(
             sha256=row.sha256,
             log_index=row.log_index,
             listing_id=listing_id,
-            captured_at=utc(row.captured_at) or datetime.now(UTC),
+            captured_at=as_utc(row.captured_at) or datetime.now(UTC),
         )
         for row, listing_id in rows
     ]
@@ -239,7 +233,7 @@ def _evidence(
     return items, TreeHeadCitation(
         size=head.size,
         root_hash=head.root.hex(),
-        timestamp=utc(head.timestamp) or datetime.now(UTC),
+        timestamp=as_utc(head.timestamp) or datetime.now(UTC),
         key_id=head.key_id,
         signature=base64.b64encode(head.signature).decode("ascii"),
     )

@@ -20,9 +20,8 @@ from sqlalchemy import select
 from vigil.domain.cases import NoticeAction
 from vigil.domain.people import Actor
 from vigil.services.cases import visible_cases
-from vigil.services.notice_drafts import utc
 from vigil.store.db import Store
-from vigil.store.tables import CaseRow, NoticeRow
+from vigil.store.tables import CaseRow, NoticeRow, as_utc
 
 TAKEN_DOWN = frozenset({NoticeAction.YES.value, NoticeAction.PARTIAL.value})
 
@@ -144,9 +143,9 @@ def takedown_stats(
                 case_id=row.case_id,
                 case_reference=reference,
                 platform=row.platform,
-                sent_at=utc(row.sent_at) or moment,
-                due_at=utc(row.due_at),
-                answered_at=utc(row.answered_at),
+                sent_at=as_utc(row.sent_at) or moment,
+                due_at=as_utc(row.due_at),
+                answered_at=as_utc(row.answered_at),
                 action=row.action,
             )
             for row, reference in session.execute(query)

@@ -41,12 +41,11 @@ from vigil.services.notice_drafts import (
     draft_notice,
     infer_type,
     notice_setup,
-    utc,
 )
 from vigil.services.notice_stats import PlatformStats, TakedownStats, TakedownTime, takedown_stats
 from vigil.settings import Settings
 from vigil.store.db import Store, audit
-from vigil.store.tables import CaseRow, NoticeRow
+from vigil.store.tables import CaseRow, NoticeRow, as_utc
 
 __all__ = [
     "MAX_NOTE",
@@ -99,7 +98,7 @@ class NoticeView(BaseModel):
 def _view(
     row: NoticeRow, case: CaseRow, *, at: datetime | None = None, answerable: bool = False
 ) -> NoticeView:
-    due = utc(row.due_at)
+    due = as_utc(row.due_at)
     moment = at or datetime.now(UTC)
     listings = row.document.get("listings") if isinstance(row.document, dict) else None
     return NoticeView(
@@ -114,10 +113,10 @@ def _view(
         language=row.language,
         sha256=row.sha256,
         listings=len(listings) if isinstance(listings, list) else 0,
-        sent_at=utc(row.sent_at) or moment,
+        sent_at=as_utc(row.sent_at) or moment,
         sent_by=row.sent_by,
         due_at=due,
-        answered_at=utc(row.answered_at),
+        answered_at=as_utc(row.answered_at),
         answered_by=row.answered_by,
         action=NoticeAction(row.action) if row.action else None,
         counter_notice=row.counter_notice,
@@ -283,7 +282,7 @@ def record_answer(
                 "holder's analysts"
             )
         if row.answered_at is not None:
-            when = utc(row.answered_at)
+            when = as_utc(row.answered_at)
             raise NoticeConflict(
                 f"notice {row.reference} was answered already ({row.action}, by "
                 f"{row.answered_by}, {when:%Y-%m-%d %H:%M} UTC); a new answer needs a "

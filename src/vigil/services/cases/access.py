@@ -84,19 +84,23 @@ def may_answer(session: Session, actor: Actor, case: CaseRow) -> bool:
     return bool(roles & {PartyRole.MARKETPLACE, PartyRole.RIGHTS_HOLDER})
 
 
-REFERENCE = re.compile(r"C-\d{4}-\d{1,12}")
+REFERENCE = re.compile(r"C-\d{4}-(\d{1,12})", re.IGNORECASE)
 
 
-def resolve_case(session: Session, actor: Actor, text: str, *, write: bool = False) -> CaseRow:
-    """The case a person names: its reference (C-2026-000042) or its number (42)."""
+def case_number(text: str) -> int:
+    """The case a person names: its reference (C-2026-000042, whose last part is its number)
+    or its number (42)."""
     named = text.strip()
-    if REFERENCE.fullmatch(named.upper()):
-        case_id = session.scalar(select(CaseRow.id).where(CaseRow.reference == named.upper()))
-        if case_id is None:
-            raise CaseNotFound(f"no case {named}")
-        return case_for(session, actor, case_id, write=write)
+    found = REFERENCE.fullmatch(named)
+    if found is not None:
+        return int(found.group(1))
     if named.isdigit():
-        return case_for(session, actor, int(named), write=write)
+        return int(named)
     raise CaseNotFound(
         f"{named!r} names no case: give its reference (like C-2026-000042) or its number"
     )
+
+
+def resolve_case(session: Session, actor: Actor, text: str, *, write: bool = False) -> CaseRow:
+    """The case `text` names (see `case_number`), if the actor may see it."""
+    return case_for(session, actor, case_number(text), write=write)

@@ -4,7 +4,6 @@ can be given to."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from vigil.services.cases.workflow import (
     MAX_LISTINGS,
     CaseError,
     Opening,
+    group_listings,
     open_case_in,
 )
 from vigil.services.tenancy import visible_listings
@@ -63,18 +63,14 @@ def open_cases(
         missing = set(pks) - {row.id for row in rows}
         if missing:
             raise CaseNotFound(f"no listing {min(missing)}")
-        groups: dict[tuple[str, str | None, int | None], list[int]] = defaultdict(list)
-        for pk, platform, seller_id in rows:
-            single = pk if group == "listing" or not seller_id else None
-            groups[(platform, seller_id, single)].append(pk)
+        groups = group_listings(rows, per_seller=group == "seller")
         if len(groups) > MAX_BULK:
             raise CaseError(f"at most {MAX_BULK} cases at once ({len(groups)} asked for)")
         opened = []
-        for (platform, seller_id, single), members in groups.items():
-            by_seller = single is None and seller_id is not None
+        for found in groups:
             opening = Opening(
-                listing_pks=members,
-                seller=(platform, seller_id) if by_seller and seller_id else None,
+                listing_pks=found.listing_pks,
+                seller=found.seller,
                 title=title,
                 owner=owner,
                 origin=origin,

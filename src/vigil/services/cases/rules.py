@@ -4,7 +4,6 @@ see and that no active case of that member already holds, one case per seller or
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
@@ -16,7 +15,7 @@ from vigil.domain.people import Actor, Role
 from vigil.domain.registry import MemberKind
 from vigil.services.cases.access import CaseForbidden, may_work
 from vigil.services.cases.config import CaseConfig
-from vigil.services.cases.workflow import CaseError, Opening, open_case_in
+from vigil.services.cases.workflow import CaseError, Opening, group_listings, open_case_in
 from vigil.store.db import Store, audit
 from vigil.store.tables import (
     CaseListingRow,
@@ -154,20 +153,16 @@ def apply_rules(store: Store, config: CaseConfig, *, scan_id: str | None = None)
                 query = query.where(ListingRow.brand == rule.brand)
             if scan_id is not None:
                 query = query.where(ListingRow.scan_id == scan_id)
-            groups: dict[tuple[str, str | None, int | None], list[int]] = defaultdict(list)
-            for pk, platform, seller_id in session.execute(query):
-                key = (platform, seller_id, None if rule.group_by == "seller" and seller_id else pk)
-                groups[key].append(pk)
-            for (platform, seller_id, single), pks in groups.items():
-                by_seller = single is None and seller_id is not None
+            per_seller = rule.group_by == "seller"
+            for group in group_listings(session.execute(query).all(), per_seller=per_seller):
                 opening = Opening(
-                    listing_pks=pks,
-                    seller=(platform, seller_id) if by_seller and seller_id else None,
+                    listing_pks=group.listing_pks,
+                    seller=group.seller,
                     origin="rule",
                     rule_id=rule.id,
                     note=f"opened by rule {rule.name!r}",
                 )
                 case = open_case_in(session, actor, opening, config)
                 run.opened.append(case.id)
-                run.listings += len(pks)
+                run.listings += len(group.listing_pks)
     return run

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -27,15 +27,10 @@ from vigil.store.tables import (
     ListingRow,
     MemberRow,
     UserRow,
+    as_utc,
 )
 
 MAX_PAGE = 200
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Party(BaseModel):
@@ -160,10 +155,10 @@ def _summaries(session: Session, rows: list[CaseRow]) -> list[CaseSummary]:
             assignee=emails.get(row.assignee_id) if row.assignee_id is not None else None,
             assignee_id=row.assignee_id,
             opened_by=row.opened_by,
-            opened_at=_utc(row.opened_at) or at,
-            updated_at=_utc(row.updated_at) or at,
+            opened_at=as_utc(row.opened_at) or at,
+            updated_at=as_utc(row.updated_at) or at,
             timer=row.timer,
-            due_at=_utc(row.due_at),
+            due_at=as_utc(row.due_at),
             overdue=is_overdue(row, at),
             listings=counts.get(row.id, 0),
         )
@@ -276,7 +271,7 @@ def case_detail(store: Store, actor: Actor, case_id: int) -> CaseDetail:
         )
         timeline = [
             TimelineEvent(
-                at=_utc(e.at) or now(),
+                at=as_utc(e.at) or now(),
                 actor=e.actor,
                 kind=e.kind,
                 from_state=e.from_state,

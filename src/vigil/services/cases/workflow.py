@@ -47,6 +47,7 @@ from vigil.store.tables import (
     ListingRow,
     MemberRow,
     UserRow,
+    as_utc,
 )
 
 MAX_TITLE = 300
@@ -65,11 +66,6 @@ class CaseTransitionError(CaseError):
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives times back without their zone; they were written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def record_event(
@@ -139,6 +135,27 @@ class _Subject:
     platform: str | None
     seller_id: str | None = None
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Listings that make one case, and the seller it is about (None: not a seller case)."""
+
+    listing_pks: list[int]
+    seller: tuple[str, str] | None
+
+
+def group_listings(rows: Iterable[tuple[int, str, str | None]], *, per_seller: bool) -> list[Group]:
+    """Listings (id, platform, seller id) as the cases they make: one per seller, or one per
+    listing. A listing whose seller is unknown is a case of its own either way."""
+    groups: dict[tuple[str, str | None, int | None], list[int]] = {}
+    for pk, platform, seller_id in rows:
+        alone = None if per_seller and seller_id else pk
+        groups.setdefault((platform, seller_id, alone), []).append(pk)
+    return [
+        Group(pks, (platform, seller_id) if alone is None and seller_id else None)
+        for (platform, seller_id, alone), pks in groups.items()
+    ]
 
 
 def _subject(session: Session, actor: Actor, opening: Opening) -> _Subject:
@@ -514,5 +531,5 @@ def is_overdue(case: CaseRow, at: datetime | None = None) -> bool:
     return (
         case.due_at is not None
         and CaseState(case.state) in ACTIVE
-        and _aware(case.due_at) < (at or now())
+        and as_utc(case.due_at) < (at or now())
     )

@@ -9,8 +9,7 @@ the case service refuses (an empty comment, an unknown member) is 400. Each says
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,15 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.domain.cases import CaseState, PartyRole
 from vigil.domain.people import Actor, Role
-from vigil.errors import VigilError
 from vigil.services import cases as service
 from vigil.services.cases import (
     CaseConfig,
     CaseDetail,
-    CaseError,
     CaseFilters,
-    CaseForbidden,
-    CaseNotFound,
     CasePage,
     CaseRule,
     CaseTransitionError,
@@ -36,8 +31,9 @@ from vigil.services.cases import (
 from vigil.services.cases.desk import open_cases
 from vigil.services.cases.views import MAX_PAGE
 from vigil.services.cases.workflow import MAX_BULK, MAX_COMMENT, MAX_LISTINGS, MAX_TITLE
+from vigil.web.api.refusals import case_refusals
 from vigil.web.deps import StoreDep, get_settings
-from vigil.web.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
+from vigil.web.errors import BadRequestError
 from vigil.web.security import require
 
 router = APIRouter()
@@ -58,19 +54,9 @@ def get_case_config(request: Request) -> CaseConfig:
 CaseConfigDep = Annotated[CaseConfig, Depends(get_case_config)]
 
 
-@contextmanager
-def case_errors() -> Iterator[None]:
+def case_errors() -> AbstractContextManager[None]:
     """The case service's refusals as the HTTP answers the module docstring lists."""
-    try:
-        yield
-    except CaseNotFound as error:
-        raise NotFoundError(str(error)) from None
-    except CaseForbidden as error:
-        raise ForbiddenError(str(error)) from None
-    except CaseTransitionError as error:
-        raise ConflictError(str(error)) from None
-    except (CaseError, VigilError) as error:
-        raise BadRequestError(str(error)) from None
+    return case_refusals(CaseTransitionError)
 
 
 def _visible(case_id: int, actor: Writer, store: StoreDep) -> tuple[Actor, int]:

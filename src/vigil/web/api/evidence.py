@@ -10,8 +10,7 @@ anything else the service refuses (an empty file, a case without listings) is 40
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,16 +22,15 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from vigil.domain.people import Actor, Role
-from vigil.errors import VigilError
 from vigil.evidence.blobs import EvidenceBytesChanged, EvidenceBytesMissing
 from vigil.evidence.entries import ITEM_KINDS
 from vigil.evidence.signing import TreeHead
 from vigil.evidence.verify import VerifyReport
 from vigil.services import evidence as service
-from vigil.services.cases import CaseForbidden, CaseNotFound, case_for
+from vigil.services.cases import case_for
 from vigil.services.evidence_bundle import check_case_evidence, export_case_bundle
+from vigil.web.api.refusals import case_refusals
 from vigil.web.deps import MediaDep, SettingsDep, StoreDep
-from vigil.web.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from vigil.web.security import require
 
 router = APIRouter()
@@ -45,19 +43,9 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-@contextmanager
-def evidence_errors() -> Iterator[None]:
+def evidence_errors() -> AbstractContextManager[None]:
     """The evidence service's refusals as the HTTP answers the module docstring lists."""
-    try:
-        yield
-    except CaseNotFound as error:
-        raise NotFoundError(str(error)) from None
-    except CaseForbidden as error:
-        raise ForbiddenError(str(error)) from None
-    except (EvidenceBytesChanged, EvidenceBytesMissing) as error:
-        raise ConflictError(str(error)) from None
-    except VigilError as error:
-        raise BadRequestError(str(error)) from None
+    return case_refusals(EvidenceBytesChanged, EvidenceBytesMissing)
 
 
 class EvidenceItemOut(BaseModel):

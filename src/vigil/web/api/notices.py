@@ -9,8 +9,7 @@ is 400. Each says what to do.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -20,13 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.domain.cases import NoticeAction, NoticeType
 from vigil.domain.people import Actor, Role
-from vigil.errors import VigilError
 from vigil.notices.document import NoticeDocument
 from vigil.services import notices as service
-from vigil.services.cases import CaseForbidden, CaseNotFound, CaseTransitionError, case_for
+from vigil.services.cases import CaseTransitionError, case_for
 from vigil.services.notices import NoticeConflict, NoticeView, TakedownStats
+from vigil.web.api.refusals import case_refusals
 from vigil.web.deps import SettingsDep, StoreDep
-from vigil.web.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from vigil.web.security import require
 
 router = APIRouter()
@@ -50,19 +48,9 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-@contextmanager
-def notice_errors() -> Iterator[None]:
+def notice_errors() -> AbstractContextManager[None]:
     """The notice service's refusals as the HTTP answers the module docstring lists."""
-    try:
-        yield
-    except CaseNotFound as error:
-        raise NotFoundError(str(error)) from None
-    except CaseForbidden as error:
-        raise ForbiddenError(str(error)) from None
-    except (NoticeConflict, CaseTransitionError) as error:
-        raise ConflictError(str(error)) from None
-    except VigilError as error:
-        raise BadRequestError(str(error)) from None
+    return case_refusals(NoticeConflict, CaseTransitionError)
 
 
 def notice_response(
