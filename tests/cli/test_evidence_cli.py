@@ -71,7 +71,7 @@ def test_unknown_cases_and_bad_arguments_are_one_clear_line(
 ) -> None:
     home = str(world.home)
     code, _, err = vigil("evidence", "capture", "C-2026-000099", "--home", home)
-    assert code == 1 and "no case 99" in err and "Traceback" not in err
+    assert code == 1 and "no case C-2026-000099" in err and "Traceback" not in err
     code, _, err = vigil("evidence", "capture", "case one", "--home", home)
     assert code == 1 and "names no case: give its reference" in err
     code, _, err = vigil("evidence", "verify", "--home", home)

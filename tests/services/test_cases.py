@@ -321,3 +321,35 @@ def test_cases_are_named_by_reference_or_number() -> None:
     assert cases.case_number("42") == 42
     with pytest.raises(CaseNotFound, match=r"give its reference \(like C-2026-000042\)"):
         cases.case_number("case 42")
+
+
+def test_only_the_operator_adds_a_second_rights_holder(world: CaseWorld) -> None:
+    case_id = _open(world)
+    with pytest.raises(CaseForbidden, match="only the operator"):
+        cases.add_party(world.store, ACME, case_id, "globex", PartyRole.RIGHTS_HOLDER)
+    assert cases.add_party(world.store, cli_actor(), case_id, "globex", PartyRole.RIGHTS_HOLDER)
+
+
+def test_a_reference_must_be_the_cases_own(world: CaseWorld) -> None:
+    case_id = _open(world)
+    reference = cases.case_detail(world.store, ACME, case_id).case.reference
+    assert cases.named_case_id(world.store, ACME, reference.lower()) == case_id
+    assert cases.named_case_id(world.store, ACME, str(case_id)) == case_id
+    with pytest.raises(CaseNotFound, match=f"no case C-1999-{case_id:06d}"):
+        cases.named_case_id(world.store, ACME, f"C-1999-{case_id:06d}")
+    with pytest.raises(CaseNotFound, match="names no case"):
+        cases.named_case_id(world.store, ACME, "٤٢")
+
+
+def test_a_rule_splits_a_seller_larger_than_a_case(
+    world: CaseWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vigil.services.cases import rules, workflow
+
+    monkeypatch.setattr(rules, "MAX_LISTINGS", 2)
+    monkeypatch.setattr(workflow, "MAX_LISTINGS", 2)
+    for _ in range(5):
+        world.listing("acme", seller="big", risk=0.99)
+    cases.create_rule(world.store, ACME, NewRule(name="all", min_risk=0.9))
+    run = cases.apply_rules(world.store, CONFIG)
+    assert run.listings == 5 and len(run.opened) == 3

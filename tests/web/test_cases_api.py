@@ -282,10 +282,15 @@ def test_comments_parties_and_listings(web: Web, world: CaseWorld) -> None:
     assert blank.status_code == 400 and "write something" in blank.json()["detail"]
     said = client.post(f"{API}/cases/{case_id}/comments", json={"body": "Test purchase made."})
     assert said.json()["timeline"][-1]["body"] == "Test purchase made."
-    again = client.post(
-        f"{API}/cases/{case_id}/parties", json={"member": "acme", "role": "rights_holder"}
-    )
+    party = {"member": "shopmart", "role": "marketplace"}
+    first = client.post(f"{API}/cases/{case_id}/parties", json=party)
+    assert first.json()["added"] is True
+    again = client.post(f"{API}/cases/{case_id}/parties", json=party)
     assert again.json()["added"] is False
+    holder = client.post(
+        f"{API}/cases/{case_id}/parties", json={"member": "globex", "role": "rights_holder"}
+    )
+    assert holder.status_code == 403 and "only the operator" in holder.json()["detail"]
     nobody = client.post(
         f"{API}/cases/{case_id}/parties", json={"member": "nobody", "role": "reporter"}
     )
@@ -314,3 +319,12 @@ def test_case_rules_are_the_members_own(web: Web) -> None:
     other = client.post(f"{API}/case-rules", json={"name": "theirs", "owner": "globex"})
     assert other.status_code == 403
     assert client.post(f"{API}/case-rules", json={"name": "x", "min_risk": 2}).status_code == 422
+
+
+def test_ids_beyond_any_database_integer_are_not_found(web: Web) -> None:
+    client = web.api(email("analyst", "acme"))
+    for path in ("/api/v1/cases/99999999999999999999", "/cases/99999999999999999999"):
+        answer = client.get(path)
+        assert answer.status_code in (400, 404), (path, answer.status_code)
+        if path.startswith("/api/"):
+            assert answer.json()["detail"]

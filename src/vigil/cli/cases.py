@@ -28,11 +28,10 @@ def _config(home: Path | None) -> CaseConfig:
 
 
 def _case_id(store: Store, text: str) -> int:
-    from vigil.services.cases import resolve_case
+    from vigil.services.cases import named_case_id
     from vigil.store.db import cli_actor
 
-    with store.session() as session:
-        return resolve_case(session, cli_actor(), text).id
+    return named_case_id(store, cli_actor(), text)
 
 
 @app.command("open")

@@ -14,7 +14,7 @@ from rich.markup import escape
 from vigil.cli.common import HomeOption, console, errors, reported, settings_for, store_for
 from vigil.evidence.bundle import BundleError
 from vigil.evidence.verify import VerifyReport, verify_bundle
-from vigil.services.cases import case_number
+from vigil.services.cases import named_case_id
 from vigil.services.evidence import capture as capture_case
 from vigil.services.evidence_bundle import check_case_evidence, export_case_bundle
 from vigil.store.db import Store, cli_actor
@@ -36,7 +36,9 @@ def capture(case: CaseArgument, home: HomeOption = None) -> None:
     Makes a snapshot of each listing, its signals and a copy of each photo the scan kept, and
     enters each in the transparency log; items the case has already are not made again."""
     with reported(), _opened(home) as store:
-        result = capture_case(store, settings_for(home), cli_actor(), case_number(case))
+        result = capture_case(
+            store, settings_for(home), cli_actor(), named_case_id(store, cli_actor(), case)
+        )
     _say(f"{result.case}: {len(result.added)} new item(s), {result.unchanged} unchanged")
     for item in result.added:
         listing = f" {item.platform} {item.listing_id}" if item.platform else ""
@@ -66,7 +68,7 @@ def export(
     head, the log's public key and an index that says how to check it by hand."""
     with reported(), _opened(home) as store:
         result = export_case_bundle(
-            store, settings_for(home), cli_actor(), case_number(case), out=out
+            store, settings_for(home), cli_actor(), named_case_id(store, cli_actor(), case), out=out
         )
     head = result.tree_head
     _say(
@@ -142,7 +144,7 @@ def verify(
         if case is not None:
             with _opened(home) as store:
                 report = check_case_evidence(
-                    store, settings_for(home), cli_actor(), case_number(case)
+                    store, settings_for(home), cli_actor(), named_case_id(store, cli_actor(), case)
                 )
         else:
             assert file is not None

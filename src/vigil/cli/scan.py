@@ -53,7 +53,8 @@ def command(
     ] = False,
     home: HomeOption = None,
 ) -> None:
-    """Scan listing feeds: assess every listing, store the flagged ones, write the results."""
+    """Scan listing feeds: assess every listing, store the flagged ones (all with --store-all),
+    write the results, and run the members' case rules."""
     fmt: Format | None = input_format.value if input_format else None
     with reported():
         store = store_for(home)

@@ -23,7 +23,7 @@ from vigil.domain.people import Actor, Role, Scope
 from vigil.domain.registry import MemberKind
 from vigil.errors import VigilError
 from vigil.store.db import Store, audit
-from vigil.store.tables import ApiKeyRow, MemberRow, UserRow, WebSessionRow
+from vigil.store.tables import ApiKeyRow, MemberRow, UserRow, WebSessionRow, as_utc
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
@@ -79,11 +79,6 @@ def _digest(secret: str) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def check_password(password: str) -> None:
@@ -358,7 +353,7 @@ def resolve_session(store: Store, token: str) -> SignedIn | None:
         row = session.get(WebSessionRow, _digest(token))
         if row is None:
             return None
-        if _aware(row.expires_at) <= _now():
+        if as_utc(row.expires_at) <= _now():
             session.delete(row)
             return None
         return _signed_in(session, row.user_id, csrf=row.csrf)
@@ -438,7 +433,7 @@ def resolve_api_key(store: Store, whole: str) -> SignedIn | None:
         if not hmac.compare_digest(row.secret_hash, _digest(whole)):
             return None
         now = _now()
-        if row.last_used_at is None or now - _aware(row.last_used_at) > LAST_USED_RESOLUTION:
+        if row.last_used_at is None or now - as_utc(row.last_used_at) > LAST_USED_RESOLUTION:
             row.last_used_at = now
         return _signed_in(session, row.user_id, key=row)
 

@@ -1,11 +1,12 @@
 """The demo's cases: a few of the brand owner's, at different stages, so that the case pages,
 the evidence log and the notices have something real to show.
 
-Each marketplace member joins the cases about its platform (written to `<home>/cases.yaml`
-unless the home has one). The brand owner opens seller cases on its three sellers with the most
-suspected fakes on the marketplace's platform: the first is captured, confirmed and noticed (it
-waits for the marketplace's answer), the second is under review, the third is open. A home
-that has cases already is left as it is, so that running the demo again changes nothing.
+The demo's busiest marketplace joins the cases about its platform (written to
+`<home>/cases.yaml` unless the home has one of its own, which is then used as it is). The brand
+owner opens seller cases on its three sellers with the most suspected fakes on that platform:
+the first is captured, confirmed and noticed (it waits for the marketplace's answer), the
+second is under review, the third is open. A home that has cases already is left as it is, so
+that running the demo again changes nothing.
 """
 
 from __future__ import annotations

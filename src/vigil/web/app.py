@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigil import __version__
@@ -66,6 +67,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VigilError)
     async def vigil_error(request: Request, error: VigilError) -> Response:
         return _error(request, 400, str(error))
+
+    @app.exception_handler(OverflowError)
+    async def beyond_any_id(request: Request, error: OverflowError) -> Response:
+        # An id past what the database can hold (SQLite refuses to bind it): nothing has it.
+        return _error(request, 404, "there is nothing at this address")
+
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, error: DataError) -> Response:
+        # PostgreSQL's answer to the same: a value outside its column's range.
+        return _error(request, 400, "a number in the request is out of range")
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> Response:

@@ -9,6 +9,7 @@ from vigil.services.cases.access import (
     may_answer,
     may_decide,
     may_work,
+    named_case_id,
     resolve_case,
     visible_cases,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "move",
     "move_in",
     "move_many",
+    "named_case_id",
     "open_case",
     "open_case_in",
     "record_event",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from vigil.domain.cases import PartyRole
 from vigil.domain.people import Actor, Role
 from vigil.errors import VigilError
+from vigil.store.db import Store
 from vigil.store.tables import CasePartyRow, CaseRow
 
 
@@ -84,23 +85,39 @@ def may_answer(session: Session, actor: Actor, case: CaseRow) -> bool:
     return bool(roles & {PartyRole.MARKETPLACE, PartyRole.RIGHTS_HOLDER})
 
 
-REFERENCE = re.compile(r"C-\d{4}-(\d{1,12})", re.IGNORECASE)
+REFERENCE = re.compile(r"C-[0-9]{4}-([0-9]{1,12})", re.IGNORECASE)
+NUMBER = re.compile(r"[0-9]{1,12}")
 
 
 def case_number(text: str) -> int:
-    """The case a person names: its reference (C-2026-000042, whose last part is its number)
-    or its number (42)."""
+    """The number of the case a person names: by its reference (C-2026-000042, whose last
+    part is its number) or by its number (42). `resolve_case` also checks the reference."""
     named = text.strip()
     found = REFERENCE.fullmatch(named)
     if found is not None:
         return int(found.group(1))
-    if named.isdigit():
+    if NUMBER.fullmatch(named):
         return int(named)
     raise CaseNotFound(
-        f"{named!r} names no case: give its reference (like C-2026-000042) or its number"
+        f"{named[:60]!r} names no case: give its reference (like C-2026-000042) or its number"
     )
 
 
 def resolve_case(session: Session, actor: Actor, text: str, *, write: bool = False) -> CaseRow:
-    """The case `text` names (see `case_number`), if the actor may see it."""
-    return case_for(session, actor, case_number(text), write=write)
+    """The case `text` names, if the actor may see it; a reference must be the case's own
+    (C-1999-000042 is not case 42 of 2026)."""
+    named = text.strip()
+    number = case_number(named)
+    try:
+        case = case_for(session, actor, number, write=write)
+    except CaseNotFound:
+        raise CaseNotFound(f"no case {named[:60]}") from None
+    if REFERENCE.fullmatch(named) and case.reference != named.upper():
+        raise CaseNotFound(f"no case {named[:60]}")
+    return case
+
+
+def named_case_id(store: Store, actor: Actor, text: str) -> int:
+    """The id of the case `text` names (see `resolve_case`), for commands that take one."""
+    with store.session() as session:
+        return resolve_case(session, actor, text).id

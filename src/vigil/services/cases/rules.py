@@ -15,7 +15,13 @@ from vigil.domain.people import Actor, Role
 from vigil.domain.registry import MemberKind
 from vigil.services.cases.access import CaseForbidden, may_work
 from vigil.services.cases.config import CaseConfig
-from vigil.services.cases.workflow import CaseError, Opening, group_listings, open_case_in
+from vigil.services.cases.workflow import (
+    MAX_LISTINGS,
+    CaseError,
+    Opening,
+    group_listings,
+    open_case_in,
+)
 from vigil.store.db import Store, audit
 from vigil.store.tables import (
     CaseListingRow,
@@ -154,9 +160,15 @@ def apply_rules(store: Store, config: CaseConfig, *, scan_id: str | None = None)
             if scan_id is not None:
                 query = query.where(ListingRow.scan_id == scan_id)
             per_seller = rule.group_by == "seller"
-            for group in group_listings(session.execute(query).all(), per_seller=per_seller):
+            groups = group_listings(session.execute(query).all(), per_seller=per_seller)
+            # A case holds at most MAX_LISTINGS: a larger seller becomes several cases.
+            for group, pks in (
+                (g, g.listing_pks[i : i + MAX_LISTINGS])
+                for g in groups
+                for i in range(0, len(g.listing_pks), MAX_LISTINGS)
+            ):
                 opening = Opening(
-                    listing_pks=group.listing_pks,
+                    listing_pks=pks,
                     seller=group.seller,
                     origin="rule",
                     rule_id=rule.id,
@@ -164,5 +176,5 @@ def apply_rules(store: Store, config: CaseConfig, *, scan_id: str | None = None)
                 )
                 case = open_case_in(session, actor, opening, config)
                 run.opened.append(case.id)
-                run.listings += len(group.listing_pks)
+                run.listings += len(pks)
     return run

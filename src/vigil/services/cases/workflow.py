@@ -489,6 +489,9 @@ def add_party(store: Store, actor: Actor, case_id: int, member_id: str, role: Pa
         case = case_for(session, actor, case_id, write=True)
         if not may_decide(session, actor, case):
             raise CaseForbidden("only the rights holder (or the operator) adds parties")
+        if role is PartyRole.RIGHTS_HOLDER and not actor.is_operator:
+            # A second rights holder decides the case too: the operator grants that.
+            raise CaseForbidden("only the operator makes another member a rights holder")
         added = _add_party(session, case, member_id, role)
         if added:
             record_event(

@@ -29,6 +29,7 @@ from vigil.evidence.verify import VerifyReport
 from vigil.services import evidence as service
 from vigil.services.cases import case_for
 from vigil.services.evidence_bundle import check_case_evidence, export_case_bundle
+from vigil.services.media import MEDIA_TYPES
 from vigil.web.api.refusals import case_refusals
 from vigil.web.deps import MediaDep, SettingsDep, StoreDep
 from vigil.web.security import require
@@ -38,6 +39,7 @@ router = APIRouter()
 Reader = Annotated[Actor, require(Role.VIEWER)]
 Writer = Annotated[Actor, require(Role.ANALYST, write=True)]
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+RASTER_TYPES = frozenset(MEDIA_TYPES.values())
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such case, or not one you are party to."}
 }
@@ -258,15 +260,19 @@ def evidence_content(
     everything else is sent as a file to save, never rendered by the browser."""
     with evidence_errors():
         item, data = service.evidence_content(store, settings, actor, case_id, sha256, kind=kind)
-    shown = item.media_type.startswith("image/") or item.media_type == "application/json"
+    # Only pictures whose format the bytes were checked against are shown (an attached SVG is
+    # a document with scripts, not a picture); everything else is a file to save.
+    picture = item.media_type in RASTER_TYPES
+    shown = picture or item.media_type == "application/json"
     media_type = item.media_type if shown else "application/octet-stream"
-    disposition = "inline" if item.media_type.startswith("image/") else "attachment"
+    disposition = "inline" if picture else "attachment"
     return Response(
         data,
         media_type=media_type,
         headers={
             "Content-Disposition": f'{disposition}; filename="{item.sha256[:16]}-{item.kind}"',
             "Cache-Control": "private, no-store",
+            "Content-Security-Policy": "sandbox",
         },
     )
 
