@@ -50,7 +50,7 @@ def test_bad_requests_say_what_to_do(home: tuple[Path, CaseWorld]) -> None:
     code, out = _run(folder, "cases", "open", "--seller", "nocolon")
     assert code == 1 and "PLATFORM:SELLER_ID" in out
     code, out = _run(folder, "cases", "move", "C-2026-999999", "confirmed")
-    assert code == 1 and "no case 999999" in out
+    assert code == 1 and "no case C-2026-999999" in out
     code, out = _run(folder, "cases", "open", "--listing", str(world.listing("acme")))
     reference = out.split("case ")[1].split()[0]
     code, out = _run(folder, "cases", "move", reference, "closed")
