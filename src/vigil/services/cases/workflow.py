@@ -227,7 +227,9 @@ def _title(opening: Opening, subject: _Subject) -> str:
         if len(title) > MAX_TITLE:
             raise CaseError(f"title: at most {MAX_TITLE} characters")
         return title
-    what = subject.brand or "listings"
+    # What the case is about: its brand, or the few brands its listings name.
+    brands = sorted({row.brand for row in subject.listings if row.brand})
+    what = ", ".join(brands[:3]) + (" …" if len(brands) > 3 else "") or "Listings"
     if subject.seller_id:
         return f"{what}: seller {subject.seller_id}"[:MAX_TITLE]
     count = len(subject.listings)
