@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vigil.errors import VigilError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ConfigError(VigilError):
@@ -129,6 +131,28 @@ def merge_mappings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, 
 def shipped_data(name: str) -> str:
     """The text of a data file shipped in `vigil/data/`."""
     return resources.files("vigil.data").joinpath(name).read_text(encoding="utf-8")
+
+
+def read_override(path: Path | None) -> dict[str, Any]:
+    """The mapping in an override file of the home, or an empty one when there is no file."""
+    if path is None or not path.exists():
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read it: {error}") from error
+    return read_yaml(text, str(path))
+
+
+def load_layered(model: type[M], shipped: str, override: Path | None, what: str) -> M:
+    """A data file shipped in `vigil/data/` with the home's override file merged over it,
+    validated as `model`; `what` names it in the error ("case configuration")."""
+    data = merge_mappings(read_yaml(shipped_data(shipped), f"vigil/data/{shipped}"),
+                          read_override(override))  # fmt: skip
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"{what} is invalid: {error}") from error
 
 
 # The scoring weights `vigil calibrate --apply` wrote, relative to the home; they override

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vigil.notices.document import LANGUAGES, Language
-from vigil.settings import ConfigError, merge_mappings, read_yaml, shipped_data
+from vigil.settings import ConfigError, merge_mappings, read_override, read_yaml, shipped_data
 
 
 class PlatformInfo(BaseModel):
@@ -54,16 +54,7 @@ class NoticeConfig(BaseModel):
 
 
 def _home_file(home: Path | None, name: str) -> dict[str, Any]:
-    if home is None:
-        return {}
-    path = home / "notices" / name
-    if not path.exists():
-        return {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read it: {error}") from error
-    return read_yaml(text, str(path))
+    return read_override(home / "notices" / name if home is not None else None)
 
 
 def _shipped(name: str) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from vigil.domain.cases import Decision
@@ -27,12 +26,9 @@ from vigil.files import write_atomic
 from vigil.pipeline.calibration import CalibrationRules, Fit, Outcomes, Weights, fit
 from vigil.settings import (
     CALIBRATED_WEIGHTS,
-    ConfigError,
     ScanConfig,
+    load_layered,
     load_scan_config,
-    merge_mappings,
-    read_yaml,
-    shipped_data,
 )
 from vigil.store.db import Store, audit
 from vigil.store.tables import CaseEventRow, CaseListingRow, CaseRow, SignalRow, as_utc
@@ -47,18 +43,8 @@ class CalibrationRefused(VigilError):
 
 def load_rules(home: Path | None = None) -> CalibrationRules:
     """The shipped `vigil/data/calibration.yaml`, with `<home>/calibration.yaml` merged over."""
-    data = read_yaml(shipped_data("calibration.yaml"), "vigil/data/calibration.yaml")
     override = home / "calibration.yaml" if home is not None else None
-    if override is not None and override.exists():
-        try:
-            text = override.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise ConfigError(f"{override}: cannot read it: {error}") from error
-        data = merge_mappings(data, read_yaml(text, str(override)))
-    try:
-        return CalibrationRules.model_validate(data)
-    except ValidationError as error:
-        raise ConfigError(f"calibration settings are invalid: {error}") from error
+    return load_layered(CalibrationRules, "calibration.yaml", override, "calibration settings")
 
 
 def gather_outcomes(store: Store) -> Outcomes:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.domain.cases import CaseState
-from vigil.settings import ConfigError, merge_mappings, read_yaml, shipped_data
+from vigil.settings import load_layered
 
 
 class Timers(BaseModel):
@@ -54,15 +54,5 @@ class CaseConfig(BaseModel):
 
 def load_case_config(home: Path | None = None) -> CaseConfig:
     """The shipped case configuration, with `<home>/cases.yaml` merged over it."""
-    data = read_yaml(shipped_data("cases.yaml"), "vigil/data/cases.yaml")
     override = home / "cases.yaml" if home is not None else None
-    if override is not None and override.exists():
-        try:
-            text = override.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise ConfigError(f"{override}: cannot read it: {error}") from error
-        data = merge_mappings(data, read_yaml(text, str(override)))
-    try:
-        return CaseConfig.model_validate(data)
-    except ValidationError as error:
-        raise ConfigError(f"case configuration is invalid: {error}") from error
+    return load_layered(CaseConfig, "cases.yaml", override, "case configuration")

@@ -24,6 +24,7 @@ from vigil.services.cases import CaseFilters, CaseForbidden, CaseNotFound, CaseT
 from vigil.services.cases.desk import GROUPS, Assignee, assignees, open_cases
 from vigil.services.cases.workflow import SERVICE_MOVES, now
 from vigil.store.tables import MemberRow
+from vigil.web.addresses import with_query
 from vigil.web.api.cases import CaseConfigDep
 from vigil.web.deps import StoreDep
 from vigil.web.errors import ForbiddenError, NotFoundError
@@ -145,11 +146,6 @@ def _back(target: str, allowed: tuple[str, ...]) -> str:
     return target
 
 
-def _with(target: str, **values: str | int) -> str:
-    separator = "&" if "?" in target else "?"
-    return f"{target}{separator}{urlencode(values)}"
-
-
 @router.post("/cases/open", name="cases_open")
 def open_from_queue(
     request: Request,
@@ -209,7 +205,7 @@ def bulk_move(
         result = service.move_many(store, actor, ids, target, config)
     except VigilError as problem:
         return _bad(request, str(problem))
-    done = _with(
+    done = with_query(
         _back(back, ("/cases",)), done="moved", to=target.value, n=len(result.moved),
         refused=len(result.refused),
     )  # fmt: skip

@@ -38,6 +38,7 @@ from vigil.services.media import MediaPlaces, listing_image
 from vigil.services.registry_works import work_ids
 from vigil.services.tenancy import visible_brands
 from vigil.store.tables import BrandRow, MemberRow
+from vigil.web.addresses import with_query
 from vigil.web.deps import MediaDep, StoreDep
 from vigil.web.errors import NotFoundError
 from vigil.web.i18n import choose_language, gettext_for
@@ -219,11 +220,6 @@ def _back_to_queue(target: str) -> str:
     return target
 
 
-def _with(target: str, **values: str | int) -> str:
-    separator = "&" if "?" in target else "?"
-    return f"{target}{separator}{urlencode(values)}"
-
-
 @router.post("/queue/review", name="review_bulk")
 def bulk_review(
     request: Request,
@@ -249,7 +245,7 @@ def bulk_review(
         result = service.review(store, actor, pks, decision)
     except VigilError as problem:
         return _bad_request(request, str(problem))
-    done = _with(
+    done = with_query(
         target, reviewed=result.decision, count=len(result.updated), skipped=len(result.not_found)
     )
     return RedirectResponse(done, status_code=303)
@@ -315,7 +311,7 @@ def _listing_address(listing_pk: int, queue_href: str, **values: str | int) -> s
     """The listing page after a form, still knowing the queue (and its filters) it came from."""
     if queue_href != "/queue":
         values["from"] = queue_href
-    return _with(f"/listings/{listing_pk}", **values)
+    return with_query(f"/listings/{listing_pk}", **values)
 
 
 @router.get("/listings/{listing_pk}", name="listing_page")
