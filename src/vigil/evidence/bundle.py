@@ -280,12 +280,6 @@ def bundle_files(bundle: Bundle) -> dict[str, bytes]:
     return files
 
 
-def export_bundle(out: Path, bundle: Bundle) -> Path:
-    """Write the bundle to `out` as one ZIP file: under a temporary name beside it, then
-    renamed, so `out` is the whole bundle or is not there."""
-    return write_archive(out, bundle_files(bundle), bundle.exported_at)
-
-
 def write_archive(out: Path, files: Mapping[str, bytes], moment: datetime) -> Path:
     """Write `files` as a ZIP archive at `out`, whole or not at all; every file is dated
     `moment`, so the same bundle written twice is the same archive."""

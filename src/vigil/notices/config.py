@@ -4,7 +4,6 @@ rules, platforms, the words of each language), each overridable under `<home>/no
 from __future__ import annotations
 
 from datetime import tzinfo
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -97,8 +96,3 @@ def load_texts(home: Path | None = None) -> dict[str, dict[str, Any]]:
             )
         texts[language] = words
     return texts
-
-
-@cache
-def shipped_texts() -> dict[str, dict[str, Any]]:
-    return load_texts(None)
