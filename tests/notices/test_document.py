@@ -151,3 +151,22 @@ def test_the_factory_notice_is_valid_and_renders() -> None:
     document = notice_document(case)
     assert document.reference == "N-2026-000007-1"
     assert "N-2026-000007-1" in render_html(document)
+
+
+def test_rendering_a_pdf_leaves_pillow_refusing_cut_off_images() -> None:
+    """WeasyPrint's import switches Pillow, process-wide, to decoding cut-off images; rendering
+    a notice in the web server must not change how the rest of Vigil (and its tests) read
+    images."""
+    import io
+
+    from PIL import Image, ImageFile
+
+    from vigil.notices.render import render_pdf
+
+    assert render_pdf("<p>Notice</p>").startswith(b"%PDF")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(buffer, "JPEG")
+    cut = buffer.getvalue()[: len(buffer.getvalue()) // 2]
+    with pytest.raises(OSError), Image.open(io.BytesIO(cut)) as image:
+        image.convert("RGB")

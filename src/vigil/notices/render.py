@@ -22,6 +22,7 @@ from babel.numbers import format_currency
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
+from PIL import ImageFile
 
 from vigil.errors import VigilError
 from vigil.notices.config import NoticeConfig, load_notice_config, load_texts
@@ -155,9 +156,22 @@ def render_html(
         ) from error
 
 
+def _weasyprint() -> Any:
+    """WeasyPrint, imported without the side effect its import has on Pillow: it makes every
+    truncated image in the process decode as a partial picture, where Vigil's decoder must
+    record a cut-off listing photo as broken (`images/decode.py`)."""
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
+    try:
+        import weasyprint
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated
+    return weasyprint
+
+
 def render_pdf(html: str) -> bytes:
     """The notice's HTML as a PDF, laid out by its print stylesheet."""
-    from weasyprint import HTML, URLFetcher
+    weasyprint = _weasyprint()
+    HTML, URLFetcher = weasyprint.HTML, weasyprint.URLFetcher
 
     # A notice names listing URLs; rendering must never fetch them (nor anything but data:).
     fetcher = URLFetcher(allowed_protocols=["data"])
